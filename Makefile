@@ -1,0 +1,55 @@
+# rrball — the two commands a newcomer needs: `make demo` and `make test`.
+# Everything else (virtual environment, Python packages from the lock file) is set up on demand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
+
+.PHONY: setup demo test lint typecheck unit fixtures fixtures-check bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements-dev.lock pyproject.toml scripts/bootstrap.sh
+	bash scripts/bootstrap.sh python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+	  || $(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/rrball demo
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+
+typecheck: setup
+	$(BIN)/mypy --strict src
+
+unit: setup
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck unit
+
+# Regenerate the R reference fixtures (needs R; `scripts/bootstrap.sh r` installs Debian's packages).
+fixtures:
+	bash scripts/bootstrap.sh r
+	Rscript tests/stats/r/make_fixtures.R
+
+# Fail when the committed fixtures differ from what the R scripts produce now.
+fixtures-check: fixtures
+	git diff --exit-code --stat -- tests/stats/fixtures tests/stats/data src/rrball/data \
+	  || (echo "R fixtures are stale: run 'make fixtures' and commit the result" >&2; exit 1)
+
+$(BENCH_STAMP): requirements-bench.lock $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.lock
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	bash scripts/bootstrap.sh r
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
