@@ -1,0 +1,181 @@
+"""Argument checks shared by the statistics layer.
+
+Each helper turns an array-like into a clean numpy array or raises :class:`InputError` naming the
+argument and the bad positions — never a bare numpy or pandas error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from rrball.errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.intp]
+
+__all__ = [
+    "Groups",
+    "as_event",
+    "as_groups",
+    "as_time",
+    "check_choice",
+    "check_conf_level",
+    "check_same_length",
+]
+
+
+def _to_numpy(values: Any, argument: str) -> npt.NDArray[Any]:
+    if isinstance(values, (str, bytes)) or np.isscalar(values):
+        raise InputError(argument, "expected one value per subject (an array, list or Series)")
+    arr = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else np.asarray(values)
+    if arr.ndim != 1:
+        raise InputError(argument, f"expected a 1-dimensional array, got shape {arr.shape}")
+    return arr
+
+
+def as_time(values: Any, argument: str = "time", *, allow_negative: bool = False) -> FloatArray:
+    """Return finite, non-negative float times (``allow_negative`` for entry/landmark shifts)."""
+    arr = _to_numpy(values, argument)
+    if arr.size == 0:
+        raise InputError(argument, "is empty: at least one subject is needed")
+    if arr.dtype == np.bool_ or arr.dtype.kind not in "iuf":
+        try:
+            arr = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(
+                dtype=np.float64
+            )
+        except (TypeError, ValueError) as exc:  # pragma: no cover - to_numeric coerces
+            raise InputError(argument, "must be numeric") from exc
+        bad_type = np.flatnonzero(pd.isna(arr) & ~pd.isna(_to_numpy(values, argument)))
+        if bad_type.size:
+            raise InputError(argument, "has values that are not numbers", bad_type)
+    out = np.asarray(arr, dtype=np.float64)
+    missing = np.flatnonzero(np.isnan(out))
+    if missing.size:
+        raise InputError(argument, "has missing (NaN) values; drop or impute them first", missing)
+    infinite = np.flatnonzero(np.isinf(out))
+    if infinite.size:
+        raise InputError(argument, "has infinite values", infinite)
+    if not allow_negative:
+        negative = np.flatnonzero(out < 0)
+        if negative.size:
+            raise InputError(argument, "has negative times; times are durations >= 0", negative)
+    return out
+
+
+def as_event(values: Any, n: int, argument: str = "event") -> BoolArray:
+    """Return the event indicator as booleans: 1/True = event, 0/False = censored."""
+    arr = _to_numpy(values, argument)
+    check_same_length(n, arr.size, argument)
+    if arr.dtype == np.bool_:
+        return arr.astype(np.bool_, copy=True)
+    if arr.dtype.kind in "iuf":
+        num = arr.astype(np.float64)
+        bad = np.flatnonzero(~np.isin(num, (0.0, 1.0)))
+        if bad.size:
+            shown = _preview(arr[bad])
+            raise InputError(
+                argument,
+                f"must be 0 (censored) or 1 (event); found {shown}. "
+                "Recode first (e.g. R's lung uses 1/2: subtract 1)",
+                bad,
+            )
+        return num == 1.0
+    bad = np.flatnonzero([not (isinstance(v, (bool, np.bool_)) or v in (0, 1)) for v in arr])
+    if bad.size:
+        raise InputError(argument, "must be 0 (censored) or 1 (event) or booleans", bad)
+    return np.array([bool(v) for v in arr], dtype=np.bool_)
+
+
+def _preview(values: npt.NDArray[Any]) -> str:
+    uniq = pd.unique(pd.Series(values, dtype=object))
+    shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in uniq[:5])
+    return shown + (", ..." if len(uniq) > 5 else "")
+
+
+def check_same_length(n: int, m: int, argument: str) -> None:
+    if m != n:
+        raise InputError(argument, f"has length {m} but time has length {n}; lengths must match")
+
+
+def check_choice(value: str, allowed: Sequence[str], argument: str) -> str:
+    if value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise InputError(argument, f"{value!r} is not one of {options}")
+    return value
+
+
+def check_conf_level(conf_level: float) -> float:
+    if not (isinstance(conf_level, (int, float)) and 0.0 < float(conf_level) < 1.0):
+        raise InputError("conf_level", f"must be a number strictly between 0 and 1, got {conf_level!r}")
+    return float(conf_level)
+
+
+@dataclass(frozen=True, slots=True)
+class Groups:
+    """Integer codes 0..K-1 per subject and the K labels in output order."""
+
+    codes: IntArray
+    labels: tuple[Hashable, ...]
+
+    @property
+    def k(self) -> int:
+        return len(self.labels)
+
+
+def as_groups(
+    values: Any,
+    n: int,
+    argument: str = "group",
+    *,
+    levels: Sequence[Hashable] | None = None,
+) -> Groups:
+    """Encode group labels; sorted label order unless ``levels`` is given (then every level must
+    occur and every value must be a level)."""
+    if values is None:
+        return Groups(np.zeros(n, dtype=np.intp), ("all",))
+    arr = _to_numpy(values, argument)
+    check_same_length(n, arr.size, argument)
+    series = pd.Series(arr)
+    missing = np.flatnonzero(series.isna().to_numpy())
+    if missing.size:
+        raise InputError(argument, "has missing labels; drop those subjects or give them a label", missing)
+    if levels is None:
+        try:
+            codes, uniques = pd.factorize(series, sort=True)
+        except TypeError as exc:
+            raise InputError(argument, "labels of mixed types cannot be sorted; pass levels=") from exc
+        labels = tuple(_plain(u) for u in uniques)
+        return Groups(codes.astype(np.intp), labels)
+    lv = list(levels)
+    if len(set(lv)) != len(lv):
+        raise InputError("levels", "contains duplicated labels")
+    lookup = {label: i for i, label in enumerate(lv)}
+    codes_list: list[int] = []
+    unknown: list[int] = []
+    for pos, value in enumerate(arr):
+        code = lookup.get(_plain(value), -1)
+        if code < 0:
+            unknown.append(pos)
+        codes_list.append(code)
+    if unknown:
+        raise InputError(argument, f"has labels not listed in levels={lv!r}", unknown)
+    codes_arr = np.asarray(codes_list, dtype=np.intp)
+    counts = np.bincount(codes_arr, minlength=len(lv))
+    empty = [lv[i] for i in np.flatnonzero(counts == 0)]
+    if empty:
+        raise InputError(argument, f"group(s) {empty!r} listed in levels have no subjects")
+    return Groups(codes_arr, tuple(lv))
+
+
+def _plain(value: Any) -> Hashable:
+    """numpy scalars → Python scalars so labels print and compare naturally."""
+    item = getattr(value, "item", None)
+    result: Hashable = item() if callable(item) else value
+    return result

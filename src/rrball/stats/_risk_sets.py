@@ -1,0 +1,65 @@
+"""Sorting, tied times and risk sets shared by the survival estimators.
+
+Near ties
+---------
+Times computed from dates (``(end - start) / 365.25``) carry floating-point noise, so two subjects
+with the same follow-up can get times that differ in the last bits; every estimator that treats ties
+specially (Kaplan-Meier, log-rank, Cox) then gives a different answer in years than in days. R's
+survival package merges such near ties before fitting (``timefix = TRUE``, ``aeqSurv``), with the
+``all.equal`` idea of equality. rrball does the same, verified against R's outputs: the distinct
+times are sorted, and neighbours whose gap is at most ``sqrt(machine epsilon)`` times the mean
+absolute distinct time are chained into one cluster that takes its smallest value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rrball._validate import FloatArray
+
+__all__ = ["TIMEFIX_TOLERANCE", "TimeFix", "merge_near_ties"]
+
+TIMEFIX_TOLERANCE = float(np.sqrt(np.finfo(np.float64).eps))
+
+
+@dataclass(frozen=True, slots=True)
+class TimeFix:
+    """Outcome of near-tie merging: arrays with ties restored and how many values moved."""
+
+    arrays: tuple[FloatArray, ...]
+    n_changed: int
+    n_clusters: int
+
+    def note(self) -> str | None:
+        if self.n_changed == 0:
+            return None
+        return (
+            f"near-tied times merged: {self.n_changed} value(s) in {self.n_clusters} cluster(s) "
+            "differed only by floating-point rounding and were set to the smallest value of their "
+            "cluster (as R survival's timefix/aeqSurv)"
+        )
+
+
+def merge_near_ties(*arrays: FloatArray, tolerance: float = TIMEFIX_TOLERANCE) -> TimeFix:
+    """Merge near-tied values jointly across ``arrays`` (e.g. entry and exit times)."""
+    pooled = np.concatenate(arrays)
+    uniq = np.unique(pooled)
+    if uniq.size < 2 or tolerance <= 0:
+        return TimeFix(tuple(np.asarray(a, dtype=np.float64) for a in arrays), 0, 0)
+    scale = float(np.mean(np.abs(uniq)))
+    tied = np.diff(uniq) <= tolerance * scale
+    if not tied.any():
+        return TimeFix(tuple(np.asarray(a, dtype=np.float64) for a in arrays), 0, 0)
+    cluster = np.concatenate(([0], np.cumsum(~tied)))
+    first_of_cluster = np.flatnonzero(np.concatenate(([True], ~tied)))
+    replacement = uniq[first_of_cluster][cluster]
+    fixed = []
+    changed = 0
+    for a in arrays:
+        new = replacement[np.searchsorted(uniq, a)]
+        changed += int(np.count_nonzero(new != a))
+        fixed.append(new)
+    n_clusters = int(np.count_nonzero(np.bincount(cluster) > 1))
+    return TimeFix(tuple(fixed), changed, n_clusters)
