@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["format_number", "format_p", "format_table"]
 
 
-def format_number(value: float | int | None, digits: int = 4) -> str:
+def format_number(value: Any, digits: int = 4) -> str:
     """Significant-digit formatting like R's print (``NA`` for missing)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None:
         return "NA"
-    if isinstance(value, float) and math.isinf(value):
-        return "Inf" if value > 0 else "-Inf"
-    if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.{digits}g}"
+    x = float(value)
+    if math.isnan(x):
+        return "NA"
+    if math.isinf(x):
+        return "Inf" if x > 0 else "-Inf"
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.{digits}g}"
 
 
-def format_p(p: float | None) -> str:
-    """p-value as R prints it in survdiff/coxph footers (``p= 0.001``, ``p < 2e-16``)."""
-    if p is None or math.isnan(p):
+def format_p(value: Any) -> str:
+    """p-value as R prints it in survdiff/coxph footers (``p = 0.001``, ``p < 2e-16``)."""
+    if value is None or math.isnan(float(value)):
         return "NA"
+    p = float(value)
     if p < 2.2e-16:
         return "< 2e-16"
     if p < 1e-4:
@@ -30,9 +35,11 @@ def format_p(p: float | None) -> str:
     return f"{p:.2g}" if p < 0.1 else f"{p:.2f}".rstrip("0").rstrip(".")
 
 
-def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], first_left: bool = True) -> str:
+def format_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], first_left: bool = True
+) -> str:
     """Right-aligned plain-text table (first column left-aligned), as R prints matrices."""
-    cols = list(zip(header, *rows, strict=False)) if rows else [(h,) for h in header]
+    cols = list(zip(header, *rows, strict=True)) if rows else [(h,) for h in header]
     widths = [max(len(c) for c in col) for col in cols]
     lines = []
     for row in (header, *rows):

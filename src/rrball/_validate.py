@@ -74,7 +74,7 @@ def as_event(values: Any, n: int, argument: str = "event") -> BoolArray:
     arr = _to_numpy(values, argument)
     check_same_length(n, arr.size, argument)
     if arr.dtype == np.bool_:
-        return arr.astype(np.bool_, copy=True)
+        return np.asarray(arr, dtype=np.bool_).copy()
     if arr.dtype.kind in "iuf":
         num = arr.astype(np.float64)
         bad = np.flatnonzero(~np.isin(num, (0.0, 1.0)))
@@ -86,11 +86,20 @@ def as_event(values: Any, n: int, argument: str = "event") -> BoolArray:
                 "Recode first (e.g. R's lung uses 1/2: subtract 1)",
                 bad,
             )
-        return num == 1.0
-    bad = np.flatnonzero([not (isinstance(v, (bool, np.bool_)) or v in (0, 1)) for v in arr])
+        return np.asarray(num == 1.0, dtype=np.bool_)
+    # labels read as text ("0"/"1", "True"/"False") are accepted; anything else is named
+    as_text = pd.Series(arr, dtype=object).map(
+        lambda v: {"true": 1.0, "false": 0.0}.get(v.strip().lower(), v) if isinstance(v, str) else v
+    )
+    num = pd.to_numeric(as_text, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isin(num, (0.0, 1.0)))
     if bad.size:
-        raise InputError(argument, "must be 0 (censored) or 1 (event) or booleans", bad)
-    return np.array([bool(v) for v in arr], dtype=np.bool_)
+        raise InputError(
+            argument,
+            f"must be 0 (censored) or 1 (event) or booleans; found {_preview(arr[bad])}",
+            bad,
+        )
+    return np.asarray(num == 1.0, dtype=np.bool_)
 
 
 def _preview(values: npt.NDArray[Any]) -> str:
@@ -113,7 +122,9 @@ def check_choice(value: str, allowed: Sequence[str], argument: str) -> str:
 
 def check_conf_level(conf_level: float) -> float:
     if not (isinstance(conf_level, (int, float)) and 0.0 < float(conf_level) < 1.0):
-        raise InputError("conf_level", f"must be a number strictly between 0 and 1, got {conf_level!r}")
+        raise InputError(
+            "conf_level", f"must be a number strictly between 0 and 1, got {conf_level!r}"
+        )
     return float(conf_level)
 
 
@@ -145,12 +156,16 @@ def as_groups(
     series = pd.Series(arr)
     missing = np.flatnonzero(series.isna().to_numpy())
     if missing.size:
-        raise InputError(argument, "has missing labels; drop those subjects or give them a label", missing)
+        raise InputError(
+            argument, "has missing labels; drop those subjects or give them a label", missing
+        )
     if levels is None:
         try:
             codes, uniques = pd.factorize(series, sort=True)
         except TypeError as exc:
-            raise InputError(argument, "labels of mixed types cannot be sorted; pass levels=") from exc
+            raise InputError(
+                argument, "labels of mixed types cannot be sorted; pass levels="
+            ) from exc
         labels = tuple(_plain(u) for u in uniques)
         return Groups(codes.astype(np.intp), labels)
     lv = list(levels)

@@ -7,7 +7,7 @@ arguments, positions or study IDs only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 __all__ = ["ClinicalInputError", "InputError", "RRBallError"]
 
@@ -29,7 +29,7 @@ class InputError(RRBallError, ValueError):
         0-based positions of the offending values (empty when the problem is not positional).
     """
 
-    def __init__(self, argument: str, problem: str, positions: Sequence[int] = ()) -> None:
+    def __init__(self, argument: str, problem: str, positions: Iterable[int] = ()) -> None:
         self.argument = argument
         self.positions: tuple[int, ...] = tuple(int(p) for p in positions)
         self.problem = problem

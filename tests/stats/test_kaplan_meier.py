@@ -1,4 +1,4 @@
-"""Kaplan-Meier against R survival's survfit / summary / quantile / print (fixtures from survival.R)."""
+"""Kaplan-Meier against R survival's survfit, summary, quantile and print (fixtures: survival.R)."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def test_print_table_matches_print_survfit(name: str) -> None:
 
 def test_exact_half_stretch_uses_midpoint() -> None:
     """bmt ALL males: S = 0.5 exactly over a stretch, the median is its midpoint (as R)."""
-    result, fx = fit_from_fixture("kaplan_meier__bmt__os_group_male_half")
+    result, _ = fit_from_fixture("kaplan_meier__bmt__os_group_male_half")
     tab = result.table
     all_rows = tab[tab["group"] == 1]
     half = all_rows[np.isclose(all_rows["surv"], 0.5, rtol=0, atol=1e-12)]

@@ -2,9 +2,9 @@
 
 One table of transforms, as survival's ``survfit`` documents them (Therneau & Grambsch 2000, §2.1;
 Borgan & Liestøl 1990 for log-log; arcsine-square-root from Nair 1984). ``se`` is the standard error
-of the cumulative hazard −log S (Greenwood). Limits are NaN where the transform is undefined, exactly
-where R reports NA/NaN: S = 0 for every transform except ``plain``; S = 1 for ``log-log``, ``logit``
-and ``arcsin``.
+of the cumulative hazard −log S (Greenwood). Limits are NaN where the transform is undefined,
+exactly where R reports NA/NaN: S = 0 for every transform except ``plain``; S = 1 for
+``log-log``, ``logit`` and ``arcsin``.
 """
 
 from __future__ import annotations

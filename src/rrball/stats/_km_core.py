@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 import numpy.typing as npt
 
 from rrball._validate import BoolArray, FloatArray, IntArray

@@ -222,7 +222,7 @@ class KaplanMeierResult(ResultMixin):
         lines = [
             "Kaplan-Meier estimate"
             + (" with left truncation (delayed entry)" if self.has_entry else ""),
-            f"{int(round(self.conf_level * 100))}% pointwise CI, {self.conf_type} transform; "
+            f"{round(self.conf_level * 100)}% pointwise CI, {self.conf_type} transform; "
             "median CI where the band crosses 0.5",
             "",
             format_table(header, rows),
@@ -308,7 +308,8 @@ def kaplan_meier(
     -----
     S(t) = prod over event times u <= t of (1 - d(u)/n(u)); var(-log S) = sum d/(n(n - d))
     (Greenwood). See ``docs/methods/kaplan_meier.md``.
-    Equivalent R: ``survfit(Surv(time, event) ~ group, conf.type = conf_type, conf.int = conf_level)``.
+    Equivalent R:
+    ``survfit(Surv(time, event) ~ group, conf.type = conf_type, conf.int = conf_level)``.
     """
     t = as_time(time, "time")
     ev = as_event(event, t.size, "event")
@@ -366,7 +367,9 @@ def kaplan_meier(
         method=method,
         warnings=tuple(warnings),
         n=MappingProxyType({lab: int(c) for lab, c in zip(groups.labels, counts, strict=True)}),
-        events=MappingProxyType({lab: int(e) for lab, e in zip(groups.labels, events, strict=True)}),
+        events=MappingProxyType(
+            {lab: int(e) for lab, e in zip(groups.labels, events, strict=True)}
+        ),
         has_entry=en is not None,
         _curves=curves,
         _lower=lower,

@@ -218,15 +218,21 @@ def logrank_test(
     keep = np.flatnonzero(expected > 0)
     df = int(keep.size - 1)
     if df < 1:
-        raise InputError("group", "fewer than two groups have subjects at risk at an event time")
-    diff = (observed - expected)[keep[1:]]
-    sub = variance[np.ix_(keep[1:], keep[1:])]
-    try:
-        statistic = float(diff @ np.linalg.solve(sub, diff))
-    except np.linalg.LinAlgError:
-        statistic = float(diff @ np.linalg.pinv(sub) @ diff)
-        warnings.append("variance matrix singular: generalised inverse used")
-    p_value = float(_sps.chi2.sf(statistic, df))
+        # R prints "Chisq = 0 on 0 degrees of freedom"; rrball says plainly there is no test.
+        statistic, p_value = float("nan"), float("nan")
+        warnings.append(
+            "no comparison possible: fewer than two groups have subjects at risk at any event "
+            "time (statistic and p-value are NaN)"
+        )
+    else:
+        diff = (observed - expected)[keep[1:]]
+        sub = variance[np.ix_(keep[1:], keep[1:])]
+        try:
+            statistic = float(diff @ np.linalg.solve(sub, diff))
+        except np.linalg.LinAlgError:
+            statistic = float(diff @ np.linalg.pinv(sub) @ diff)
+            warnings.append("variance matrix singular: generalised inverse used")
+        p_value = float(_sps.chi2.sf(statistic, df))
     counts = np.bincount(groups.codes, minlength=k)
     gname = getattr(group, "name", None) or "group"
     sname = getattr(strata, "name", None) or "strata"
