@@ -238,7 +238,7 @@ def logrank_test(
     sname = getattr(strata, "name", None) or "strata"
     rhs = str(gname) + (f" + strata({sname})" if st is not None else "")
     test = "Log-rank test" if rho == 0 else (
-        "Peto & Peto test (G-rho)" if rho == 1 else "Fleming-Harrington G-rho test"
+        "Peto & Peto test" if rho == 1 else "Fleming-Harrington G-rho test"
     )
     method = MappingProxyType(
         {

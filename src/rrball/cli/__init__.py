@@ -1,0 +1,1 @@
+"""Command line: ``rrball demo`` (more commands arrive with their issues)."""

@@ -1,0 +1,59 @@
+"""``rrball`` command line (typer). Exit codes: 0 ok, 1 invalid input, 2 usage error."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from rrball import __version__
+from rrball.errors import RRBallError
+
+app = typer.Typer(
+    name="rrball",
+    help="rrball: real-world studies of immunotherapy in R/R B-ALL (research tool).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """rrball: real-world studies of immunotherapy in R/R B-ALL (research tool)."""
+
+
+@app.command()
+def demo() -> None:
+    """Survival analysis of the embedded public transplant cohort (KMsurv bmt)."""
+    from rrball.cli.demo import demo_sections
+
+    console = Console(width=110)
+    console.print(
+        Panel.fit(
+            f"rrball {__version__} demo: KMsurv bone-marrow-transplant cohort (137 patients)\n"
+            "Every number below is checked against R's survival package in the test suite.",
+            title="rrball",
+        )
+    )
+    for title, text in demo_sections():
+        console.rule(f"[bold]{title}")
+        console.print(text, markup=False, highlight=False)
+
+
+def main() -> None:
+    """Entry point: user mistakes print a message and exit 1, never a traceback.
+
+    Usage errors (unknown command or option) are typer's: message and exit code 2.
+    """
+    try:
+        app()
+    except RRBallError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
