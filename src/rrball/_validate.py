@@ -153,40 +153,36 @@ def as_groups(
         return Groups(np.zeros(n, dtype=np.intp), ("all",))
     arr = _to_numpy(values, argument)
     check_same_length(n, arr.size, argument)
-    series = pd.Series(arr)
-    missing = np.flatnonzero(series.isna().to_numpy())
-    if missing.size:
-        raise InputError(
-            argument, "has missing labels; drop those subjects or give them a label", missing
-        )
+    try:
+        codes, uniques = pd.factorize(arr, sort=levels is None, use_na_sentinel=True)
+    except TypeError as exc:
+        raise InputError(argument, "labels of mixed types cannot be sorted; pass levels=") from exc
+    _raise_missing(np.flatnonzero(codes < 0), argument)
+    found = [_plain(u) for u in uniques]
     if levels is None:
-        try:
-            codes, uniques = pd.factorize(series, sort=True)
-        except TypeError as exc:
-            raise InputError(
-                argument, "labels of mixed types cannot be sorted; pass levels="
-            ) from exc
-        labels = tuple(_plain(u) for u in uniques)
-        return Groups(codes.astype(np.intp), labels)
+        return Groups(codes.astype(np.intp), tuple(found))
     lv = list(levels)
     if len(set(lv)) != len(lv):
         raise InputError("levels", "contains duplicated labels")
     lookup = {label: i for i, label in enumerate(lv)}
-    codes_list: list[int] = []
-    unknown: list[int] = []
-    for pos, value in enumerate(arr):
-        code = lookup.get(_plain(value), -1)
-        if code < 0:
-            unknown.append(pos)
-        codes_list.append(code)
-    if unknown:
+    by_text = {str(label): i for i, label in enumerate(lv)}  # levels=["1", "2"] for 1/2 codes
+    remap = np.array([lookup.get(u, by_text.get(str(u), -1)) for u in found], dtype=np.intp)
+    codes_arr = remap[codes]
+    unknown = np.flatnonzero(codes_arr < 0)
+    if unknown.size:
         raise InputError(argument, f"has labels not listed in levels={lv!r}", unknown)
-    codes_arr = np.asarray(codes_list, dtype=np.intp)
     counts = np.bincount(codes_arr, minlength=len(lv))
     empty = [lv[i] for i in np.flatnonzero(counts == 0)]
     if empty:
         raise InputError(argument, f"group(s) {empty!r} listed in levels have no subjects")
     return Groups(codes_arr, tuple(lv))
+
+
+def _raise_missing(missing: IntArray, argument: str) -> None:
+    if missing.size:
+        raise InputError(
+            argument, "has missing labels; drop those subjects or give them a label", missing
+        )
 
 
 def _plain(value: Any) -> Hashable:

@@ -1,8 +1,9 @@
 """The Kaplan-Meier product-limit computation shared by ``kaplan_meier``, RMST and follow-up.
 
-Pure numpy: one sort of all subjects by (group, time), one pass of reductions for the counts, and
-one cumulative product / sum per group. Risk sets follow the counting-process convention: a subject
-with entry ``e`` and exit ``t`` is at risk at time ``u`` when ``e < u <= t``.
+Pure numpy, no argsort of the times: subjects are split by group with a radix sort of the small
+group codes, then each group's times and event times are sorted separately (numpy's vectorised
+sort) and merged by run lengths. Risk sets follow the counting-process convention: a subject with
+entry ``e`` and exit ``t`` is at risk at time ``u`` when ``e < u <= t``.
 """
 
 from __future__ import annotations
@@ -13,21 +14,22 @@ import numpy as np
 import numpy.typing as npt
 
 from rrball._validate import BoolArray, FloatArray, IntArray
-
-npt_int = npt.NDArray[np.int64]
+from rrball.stats._risk_sets import runs, split_cells
 
 __all__ = ["Curves", "product_limit"]
+
+Int64Array = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
 class Curves:
-    """Row arrays of all groups' curves, rows of group ``k`` are ``bounds[k]:bounds[k + 1]``."""
+    """Row arrays of all groups' curves; rows of group ``k`` are ``bounds[k]:bounds[k + 1]``."""
 
     group: IntArray
     time: FloatArray
-    n_risk: npt_int
-    n_event: npt_int
-    n_censor: npt_int
+    n_risk: Int64Array
+    n_event: Int64Array
+    n_censor: Int64Array
     surv: FloatArray
     se_cumhaz: FloatArray
     bounds: IntArray
@@ -44,53 +46,46 @@ def product_limit(
     entry: FloatArray | None = None,
 ) -> Curves:
     """Product-limit estimate with Greenwood variance, one curve per group code 0..k-1."""
-    n = time.size
-    order = np.lexsort((time, codes))
-    t = time[order]
-    g = codes[order]
-    e = event[order].astype(np.int64)
-    new_row = np.empty(n, dtype=np.bool_)
-    new_row[0] = True
-    np.not_equal(t[1:], t[:-1], out=new_row[1:])
-    new_row[1:] |= g[1:] != g[:-1]
-    starts = np.flatnonzero(new_row)
-    n_event = np.add.reduceat(e, starts)
-    count = np.diff(np.append(starts, n))
-    n_censor = count - n_event
-    row_group = g[starts]
-    row_time = t[starts]
-    subject_end = np.searchsorted(g, np.arange(k), side="right")
-    n_risk = subject_end[row_group] - starts
-    if entry is not None:
-        e_order = np.lexsort((entry, codes))
-        en = entry[e_order]
-        eg = codes[e_order]
-        entry_bounds = np.searchsorted(eg, np.arange(k + 1), side="left")
-        for j in range(k):
-            lo, hi = int(entry_bounds[j]), int(entry_bounds[j + 1])
-            sel = row_group == j
-            # subjects of group j who enter at or after u are not yet at risk at u
-            later = hi - lo - np.searchsorted(en[lo:hi], row_time[sel], side="left")
-            n_risk[sel] -= later
-    bounds = np.searchsorted(row_group, np.arange(k + 1), side="left")
-    surv = np.empty(starts.size, dtype=np.float64)
-    var = np.empty(starts.size, dtype=np.float64)
-    nr = n_risk.astype(np.float64)
-    d = n_event.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = 1.0 - d / nr
-        term = np.where(d > 0, d / (nr * (nr - d)), 0.0)
+    order, cell_bounds = split_cells(codes, k)
+    t = time if order is None else time[order]
+    e = event if order is None else event[order]
+    en = entry if (entry is None or order is None) else entry[order]
+    parts: list[tuple[FloatArray, Int64Array, Int64Array, Int64Array, FloatArray, FloatArray]] = []
     for j in range(k):
-        sl = slice(int(bounds[j]), int(bounds[j + 1]))
-        surv[sl] = np.cumprod(factor[sl])
-        var[sl] = np.cumsum(term[sl])
+        lo, hi = int(cell_bounds[j]), int(cell_bounds[j + 1])
+        tg = t[lo:hi]
+        times, at_time = runs(np.sort(tg))
+        event_times, events_at = runs(np.sort(tg[e[lo:hi]]))
+        n_event = np.zeros(times.size, dtype=np.int64)
+        n_event[np.searchsorted(times, event_times)] = events_at
+        n_risk = np.cumsum(at_time[::-1])[::-1]
+        if en is not None:
+            entries = np.sort(en[lo:hi])
+            # subjects who enter at or after u are not yet at risk at u
+            n_risk = n_risk - (entries.size - np.searchsorted(entries, times, side="left"))
+        nr = n_risk.astype(np.float64)
+        d = n_event.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            surv = np.cumprod(1.0 - d / nr)
+            var = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
+        parts.append(
+            (
+                times,
+                np.asarray(n_risk, dtype=np.int64),
+                n_event,
+                np.asarray(at_time - n_event, dtype=np.int64),
+                np.asarray(surv, dtype=np.float64),
+                np.asarray(np.sqrt(var), dtype=np.float64),
+            )
+        )
+    sizes = np.array([p[0].size for p in parts], dtype=np.intp)
     return Curves(
-        group=row_group.astype(np.intp),
-        time=row_time,
-        n_risk=n_risk.astype(np.int64),
-        n_event=n_event.astype(np.int64),
-        n_censor=n_censor.astype(np.int64),
-        surv=surv,
-        se_cumhaz=np.sqrt(var),
-        bounds=bounds.astype(np.intp),
+        group=np.repeat(np.arange(k, dtype=np.intp), sizes),
+        time=np.concatenate([p[0] for p in parts]),
+        n_risk=np.concatenate([p[1] for p in parts]).astype(np.int64),
+        n_event=np.concatenate([p[2] for p in parts]),
+        n_censor=np.concatenate([p[3] for p in parts]),
+        surv=np.concatenate([p[4] for p in parts]),
+        se_cumhaz=np.concatenate([p[5] for p in parts]),
+        bounds=np.concatenate(([0], np.cumsum(sizes))).astype(np.intp),
     )

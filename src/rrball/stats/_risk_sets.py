@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
-from rrball._validate import FloatArray
+from rrball._validate import FloatArray, IntArray
 
-__all__ = ["TIMEFIX_TOLERANCE", "TimeFix", "merge_near_ties"]
+__all__ = ["TIMEFIX_TOLERANCE", "TimeFix", "merge_near_ties", "runs", "split_cells"]
 
 TIMEFIX_TOLERANCE = float(np.sqrt(np.finfo(np.float64).eps))
 
@@ -63,3 +64,30 @@ def merge_near_ties(*arrays: FloatArray, tolerance: float = TIMEFIX_TOLERANCE) -
         fixed.append(new)
     n_clusters = int(np.count_nonzero(np.bincount(cluster) > 1))
     return TimeFix(tuple(fixed), changed, n_clusters)
+
+
+def split_cells(codes: IntArray, n_cells: int) -> tuple[IntArray | None, IntArray]:
+    """Order that groups subjects by cell code (stable), and the cell boundaries in that order.
+
+    Cell codes are small integers (group, or stratum × group), so a stable sort on a 16-bit copy
+    is numpy's O(n) radix sort; ``None`` stands for the identity order of a single cell.
+    """
+    n = codes.size
+    if n_cells == 1:
+        return None, np.array([0, n], dtype=np.intp)
+    small = codes.astype(np.uint16) if n_cells <= np.iinfo(np.uint16).max else codes
+    order = np.argsort(small, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n_cells + 1), side="left")
+    return order.astype(np.intp), bounds.astype(np.intp)
+
+
+def runs(sorted_values: FloatArray) -> tuple[FloatArray, npt.NDArray[np.int64]]:
+    """Distinct values of a sorted array and how often each occurs."""
+    if sorted_values.size == 0:
+        return sorted_values, np.zeros(0, dtype=np.int64)
+    first = np.empty(sorted_values.size, dtype=np.bool_)
+    first[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, sorted_values.size)).astype(np.int64)
+    return sorted_values[starts], counts

@@ -20,7 +20,7 @@ from rrball._format import format_number, format_p, format_table
 from rrball._result import ResultMixin, frozen_array, json_safe
 from rrball._validate import FloatArray, as_event, as_groups, as_time
 from rrball.errors import InputError
-from rrball.stats._risk_sets import merge_near_ties
+from rrball.stats._risk_sets import merge_near_ties, runs, split_cells
 
 __all__ = ["LogRankResult", "logrank_test"]
 
@@ -120,20 +120,22 @@ class LogRankResult(ResultMixin):
 
 
 def _stratum_sums(
-    t: FloatArray, e: npt.NDArray[np.bool_], g: npt.NDArray[np.intp], k: int, rho: float
+    cells: list[tuple[FloatArray, FloatArray]], rho: float
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """O, E (weighted) and Var(O - E) of one stratum; ``t`` sorted ascending."""
-    event_times = np.unique(t[e])
-    if event_times.size == 0:
+    """O, E (weighted) and Var(O - E) of one stratum from each group's sorted (times, event
+    times)."""
+    k = len(cells)
+    all_events = np.concatenate([ev for _, ev in cells])
+    if all_events.size == 0:
         return np.zeros(k), np.zeros(k), np.zeros((k, k))
-    n_at = (t.size - np.searchsorted(t, event_times, side="left")).astype(np.float64)
-    pos = np.searchsorted(event_times, t[e])
-    d_k = np.bincount(pos * k + g[e], minlength=event_times.size * k).reshape(-1, k)
-    d_k = d_k.astype(np.float64)
+    event_times = np.unique(all_events)
     n_k = np.empty((event_times.size, k), dtype=np.float64)
-    for j in range(k):
-        tj = t[g == j]
-        n_k[:, j] = tj.size - np.searchsorted(tj, event_times, side="left")
+    d_k = np.zeros((event_times.size, k), dtype=np.float64)
+    for j, (times, ev_times) in enumerate(cells):
+        n_k[:, j] = times.size - np.searchsorted(times, event_times, side="left")
+        distinct, counts = runs(ev_times)
+        d_k[np.searchsorted(event_times, distinct), j] = counts
+    n_at = n_k.sum(axis=1)
     d = d_k.sum(axis=1)
     if rho == 0.0:
         w = np.ones_like(d)
@@ -201,17 +203,20 @@ def logrank_test(
         if (note := fixed.note()) is not None:
             warnings.append(note)
     k = groups.k
-    s_codes = st.codes if st is not None else np.zeros(t.size, dtype=np.intp)
     n_strata = st.k if st is not None else 1
-    order = np.lexsort((t, s_codes))
-    ts, es, gs, ss = t[order], ev[order], groups.codes[order], s_codes[order]
-    bounds = np.searchsorted(ss, np.arange(n_strata + 1), side="left")
+    cell = groups.codes if st is None else st.codes * k + groups.codes
+    order, bounds = split_cells(cell, n_strata * k)
+    ts = t if order is None else t[order]
+    es = ev if order is None else ev[order]
     observed = np.zeros(k)
     expected = np.zeros(k)
     variance = np.zeros((k, k))
     for s in range(n_strata):
-        sl = slice(int(bounds[s]), int(bounds[s + 1]))
-        o, e, v = _stratum_sums(ts[sl], es[sl], gs[sl], k, float(rho))
+        cells = []
+        for j in range(k):
+            lo, hi = int(bounds[s * k + j]), int(bounds[s * k + j + 1])
+            cells.append((np.sort(ts[lo:hi]), np.sort(ts[lo:hi][es[lo:hi]])))
+        o, e, v = _stratum_sums(cells, float(rho))
         observed += o
         expected += e
         variance += v
