@@ -40,8 +40,11 @@ fixtures:
 
 # Fail when the committed fixtures differ from what the R scripts produce now.
 fixtures-check: fixtures
-	git diff --exit-code --stat -- tests/stats/fixtures tests/stats/data src/rrball/data \
-	  || (echo "R fixtures are stale: run 'make fixtures' and commit the result" >&2; exit 1)
+	@changed=$$(git status --porcelain -- tests/stats/fixtures tests/stats/data src/rrball/data); \
+	if [ -n "$$changed" ]; then \
+	  echo "$$changed"; git --no-pager diff --stat -- tests/stats/fixtures tests/stats/data; \
+	  echo "R fixtures are stale: run 'make fixtures' and commit the result" >&2; exit 1; \
+	else echo "R fixtures are fresh"; fi
 
 $(BENCH_STAMP): requirements-bench.lock $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.lock

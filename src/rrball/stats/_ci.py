@@ -10,7 +10,7 @@ exactly where R reports NA/NaN: S = 0 for every transform except ``plain``; S = 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as _sps
+from scipy import special as _special
 
 from rrball._validate import FloatArray
 
@@ -20,7 +20,7 @@ CONF_TYPES = ("log", "log-log", "plain", "logit", "arcsin")
 
 
 def z_value(conf_level: float) -> float:
-    return float(_sps.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    return float(_special.ndtri(1.0 - (1.0 - conf_level) / 2.0))
 
 
 def survival_ci(
