@@ -38,6 +38,7 @@ def fit_from_fixture(name: str) -> tuple[Any, dict[str, Any]]:
         levels=levels,
         entry=data[v["entry"]] if v.get("entry") else None,
         conf_type=v["conf_type"],
+        conf_level=float(v.get("conf_level", 0.95)),
     )
     return result, fx
 

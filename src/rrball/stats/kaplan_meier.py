@@ -130,9 +130,9 @@ class KaplanMeierResult(ResultMixin):
         ``n_risk`` is the number at risk at that time; ``n_event``/``n_censor`` count what
         happened since the previous requested time. Times after a group's last observation are
         dropped unless ``extend=True`` (then ``n_risk`` is 0 and S is carried forward). Times are
-        sorted and de-duplicated.
+        sorted; a repeated time is repeated in the output with no new events (as R).
         """
-        req = np.unique(as_time(np.atleast_1d(np.asarray(times, dtype=float)), "times"))
+        req = np.sort(as_time(np.atleast_1d(np.asarray(times, dtype=float)), "times"))
         c = self._curves
         frames = []
         with np.errstate(invalid="ignore"):

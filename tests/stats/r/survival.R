@@ -106,6 +106,16 @@ km_case("kaplan_meier__veteran__trt_loglog", veteran_df, "veteran.csv", "time", 
         conf_type = "log-log", times = c(0, 30, 90, 180, 365, 999))
 km_case("kaplan_meier__aml__x", aml_df, "aml.csv", "time", "status", "x",
         times = c(0, 5, 30, 45, 100, 200), rmean = 100)
+# unsorted and repeated requested times (R sorts them and keeps the repeat), 90% intervals
+km_case_level <- function(name, level) {
+  fit <- survfit(Surv(time, status) ~ x, data = aml_df, conf.type = "log-log", conf.int = level)
+  vals <- c(list(time = "time", event = "status", group = "x", entry = NULL, conf_level = level),
+            km_values(fit, times = c(30, 5, 30, 0)))
+  write_fixture(name, SCRIPT, "aml.csv",
+                sprintf('survfit(Surv(time, status) ~ x, data = aml, conf.type = "log-log", conf.int = %s)', level),
+                vals)
+}
+km_case_level("kaplan_meier__aml__x_loglog_90", 0.90)
 km_case("kaplan_meier__gehan__treat", gehan_df, "gehan.csv", "time", "cens", "treat",
         times = c(0, 5, 10, 20, 35), rmean = 35)
 km_case("kaplan_meier__bmt__os_group", bmt_df, "bmt.csv", "t1", "d1", "group",
