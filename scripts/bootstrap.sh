@@ -12,7 +12,8 @@ case "${1:-}" in
     ;;
   r)
     command -v Rscript >/dev/null 2>&1 || need_apt+=(r-base-core)
-    for pkg in survival:r-cran-survival KMsurv:r-cran-kmsurv MASS:r-cran-mass jsonlite:r-cran-jsonlite; do
+    for pkg in survival:r-cran-survival KMsurv:r-cran-kmsurv MASS:r-cran-mass jsonlite:r-cran-jsonlite \
+               cmprsk:r-cran-cmprsk brglm2:r-cran-brglm2 ALL:r-bioc-all; do
       name=${pkg%%:*}; deb=${pkg##*:}
       if ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e "quit(status = !requireNamespace('$name', quietly = TRUE))" >/dev/null 2>&1; then
         need_apt+=("$deb")
