@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from rrball.errors import InputError
 from rrball.stats.cox import cox_ph
 from tests._rfixture import assert_matches_r, fixture_names, load_data, load_fixture
 
@@ -95,3 +97,120 @@ def test_proportional_hazards_test_matches_cox_zph(name: str, transform: str) ->
     assert_matches_r(got["statistic"], fx, z["chisq"], f"zph {transform} chisq")
     assert_matches_r(got["df"], fx, z["df"], "zph df")
     assert_matches_r(got["p_value"], fx, z["p"], "zph p")
+
+
+def test_counting_process_reproduces_tmerge_and_model() -> None:
+    """bmt DFS split at platelet recovery and aGVHD: the same rows as R's tmerge, same fit."""
+    from rrball.stats.counting_process import counting_process
+
+    bmt = load_data("bmt.csv")
+    bmt["id"] = np.arange(1, len(bmt) + 1)
+    td = counting_process(bmt, id="id", time="t2", event="d3",
+                          time_varying={"platelets": ("tp", "dp"), "agvhd": ("ta", "da")})
+    ref = load_data("bmt_td.csv")
+    assert len(td) == len(ref)
+    for mine, theirs in [("id", "id"), ("tstart", "tstart"), ("tstop", "tstop"), ("d3", "dfs"),
+                         ("platelets", "platelets"), ("agvhd", "agvhd")]:
+        np.testing.assert_array_equal(td[mine].to_numpy(), ref[theirs].to_numpy())
+    fx = load_fixture("cox__bmt_td__platelets_agvhd")
+    res = cox_ph(td, start="tstart", time="tstop", event="d3",
+                 covariates="platelets + agvhd + factor(group)")
+    assert_matches_r(res.table["coef"], fx, fx["values"]["coef"], "coef")
+
+
+def test_counting_process_switch_at_zero_and_after_end() -> None:
+    data = pd.DataFrame({"t": [10.0, 10.0, 10.0], "e": [1, 0, 1], "x": [0.0, 12.0, np.nan]})
+    from rrball.stats.counting_process import counting_process
+
+    td = counting_process(data, time="t", event="e", time_varying={"xon": "x"})
+    assert td["tstart"].tolist() == [0.0, 0.0, 0.0]
+    assert td["xon"].tolist() == [1, 0, 0]
+    assert td["e"].tolist() == [1, 0, 1]
+
+
+def test_counting_process_bad_input() -> None:
+    from rrball.stats.counting_process import counting_process
+
+    data = pd.DataFrame({"id": [1, 1], "t": [5.0, 6.0], "e": [1, 0], "x": [1.0, 2.0]})
+    with pytest.raises(InputError, match="one row per patient"):
+        counting_process(data, id="id", time="t", event="e", time_varying={"xon": "x"})
+    with pytest.raises(InputError, match="not a column"):
+        counting_process(data, time="t", event="e", time_varying={"xon": "nope"})
+    data2 = pd.DataFrame({"t": [5.0, 6.0], "e": [1, 0], "x": [-1.0, 2.0]})
+    with pytest.raises(InputError, match=">= 0"):
+        counting_process(data2, time="t", event="e", time_varying={"xon": "x"})
+
+
+def test_categorical_reference_and_names() -> None:
+    """Text columns become treatment contrasts against the first sorted level (R's default)."""
+    data = load_data("veteran.csv")
+    res = cox_ph(data, time="time", event="status", covariates=["celltype", "karno"])
+    assert res.terms == ("celltypelarge", "celltypesmallcell", "celltypesquamous", "karno")
+    assert res.references == {"celltype": "adeno"}
+    assert "Reference level of celltype: 'adeno'" in res.summary()
+    formula = cox_ph(data, time="time", event="status", covariates="celltype + karno")
+    np.testing.assert_allclose(formula.coef, res.coef, rtol=1e-12)
+
+
+def test_missing_rows_dropped_and_reported() -> None:
+    data = load_data("lung.csv")
+    res = cox_ph(data, time="time", event="status", covariates=["age", "ph.ecog"])
+    assert res.n == int(data["ph.ecog"].notna().sum())
+    assert any("1 row(s) with missing values dropped" in w for w in res.warnings)
+
+
+def test_collinear_column_is_not_estimable() -> None:
+    data = load_data("lung.csv").dropna(subset=["ph.ecog"])
+    data["age_copy"] = data["age"] * 2.0
+    res = cox_ph(data, time="time", event="status", covariates=["age", "age_copy", "sex"])
+    assert np.isnan(res.table.loc[1, "coef"]) and not np.isnan(res.table.loc[0, "coef"])
+    assert any("collinear" in w for w in res.warnings)
+    ref = cox_ph(data, time="time", event="status", covariates=["age", "sex"])
+    np.testing.assert_allclose(res.coef[[0, 2]], ref.coef, rtol=1e-9)
+
+
+def test_monotone_likelihood_is_reported() -> None:
+    """No events among x = 1: the coefficient runs to -infinity; rrball says so."""
+    rng = np.random.default_rng(7)
+    n = 60
+    x = np.repeat([0, 1], n // 2)
+    t = rng.exponential(10, n)
+    e = np.where(x == 1, 0, 1)
+    res = cox_ph(pd.DataFrame({"t": t, "e": e, "x": x}), time="t", event="e", covariates=["x"])
+    assert any("may be infinite" in w for w in res.warnings)
+    assert res.coef[0] < -5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"time": "nope", "event": "status", "covariates": ["age"]}, "not a column"),
+        ({"time": "time", "event": "status", "covariates": ["nope"]}, "not columns"),
+        ({"time": "time", "event": "status", "covariates": ["age"], "ties": "exact"}, "ties"),
+        ({"time": "time", "event": "status", "covariates": "age * sex"}, "additive"),
+        ({"time": "time", "event": "status", "covariates": []}, "at least one"),
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        cox_ph(load_data("lung.csv"), **kwargs)
+
+
+def test_bad_values_are_named() -> None:
+    data = pd.DataFrame({"t": [1.0, -2.0, 3.0], "e": [1, 1, 0], "x": [0.1, 0.2, 0.3]})
+    with pytest.raises(InputError, match=r"t: has negative times.*\(at 0-based position 1\)"):
+        cox_ph(data, time="t", event="e", covariates=["x"])
+    data = pd.DataFrame({"t": [1.0, 2.0, 3.0], "e": [1, 2, 0], "x": [0.1, 0.2, 0.3]})
+    with pytest.raises(InputError, match="e: must be 0"):
+        cox_ph(data, time="t", event="e", covariates=["x"])
+    data = pd.DataFrame({"t": [1.0, 2.0, 3.0], "e": [0, 0, 0], "x": [0.1, 0.2, 0.3]})
+    with pytest.raises(InputError, match="no events"):
+        cox_ph(data, time="t", event="e", covariates=["x"])
+
+
+def test_summary_reads_like_summary_coxph() -> None:
+    res, _ = fit_from_fixture("cox__gehan__treat_cluster_pair")
+    text = res.summary()
+    assert "robust se" in text and "Concordance = 0.690  (se = 0.045)" in text
+    assert "Likelihood ratio test = 16.35  on 1 df" in text
+    assert "coxph(Surv(time, cens) ~ factor(treat)" in text

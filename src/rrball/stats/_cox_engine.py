@@ -141,16 +141,25 @@ def _per_time(rs: RiskStructure, weights: FloatArray, idx: IntArray) -> FloatArr
 def evaluate(rs: RiskStructure, x: FloatArray, beta: FloatArray, info: bool = True) -> Evaluation:
     """Log partial likelihood, score vector and observed information at ``beta``."""
     eta = x @ beta
-    v = np.exp(eta)
-    vx = x * v[:, None]
-    s0 = _risk_sums(rs, v)
-    s1 = _risk_sums(rs, vx)
-    ev_v = v[rs.ev_rows]
-    s0d = _per_time(rs, ev_v, rs.ev_k)
-    s1d = np.column_stack([_per_time(rs, vx[rs.ev_rows, j], rs.ev_k) for j in range(x.shape[1])])
-    den = s0[rs.rep_k] - rs.frac * s0d[rs.rep_k]
-    a = (s1[rs.rep_k] - rs.frac[:, None] * s1d[rs.rep_k]) / den[:, None]
-    loglik = float(eta[rs.ev_rows].sum() - np.log(den).sum())
+    # far from the optimum (step halving, monotone likelihood) exp() may overflow: the
+    # log-likelihood is then not finite and the caller halves the step
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        v = np.exp(eta)
+        vx = x * v[:, None]
+        s0 = _risk_sums(rs, v)
+        s1 = _risk_sums(rs, vx)
+        ev_v = v[rs.ev_rows]
+        s0d = _per_time(rs, ev_v, rs.ev_k)
+        s1d = np.column_stack(
+            [_per_time(rs, vx[rs.ev_rows, j], rs.ev_k) for j in range(x.shape[1])]
+        )
+        den = s0[rs.rep_k] - rs.frac * s0d[rs.rep_k]
+        a = (s1[rs.rep_k] - rs.frac[:, None] * s1d[rs.rep_k]) / den[:, None]
+        loglik = float(eta[rs.ev_rows].sum() - np.log(den).sum())
+    if not np.isfinite(loglik):
+        nan_p = np.full(x.shape[1], np.nan)
+        return Evaluation(-np.inf, nan_p, np.full((x.shape[1], x.shape[1]), np.nan), v, den, a,
+                          np.zeros(rs.n))
     score = x[rs.ev_rows].sum(axis=0) - a.sum(axis=0)
     h1 = _per_time(rs, 1.0 / den, rs.rep_k)
     h2 = _per_time(rs, rs.frac / den, rs.rep_k)

@@ -457,16 +457,19 @@ def cox_ph(
     se_used[est] = np.sqrt(np.diag(var))
     z = coef_full / se_used
     zq = z_value(level)
+    with np.errstate(over="ignore"):  # a drifting (infinite) coefficient gives an infinite limit
+        lower, upper = np.exp(coef_full - zq * se_used), np.exp(coef_full + zq * se_used)
+        exp_coef = np.exp(coef_full)
     table = pd.DataFrame({
         "term": list(design.columns),
         "coef": coef_full,
-        "exp_coef": np.exp(coef_full),
+        "exp_coef": exp_coef,
         "se": se_naive,
         **({"robust_se": se_used} if use_robust else {}),
         "z": z,
         "p_value": 2.0 * _special.ndtr(-np.abs(z)),
-        "lower": np.exp(coef_full - zq * se_used),
-        "upper": np.exp(coef_full + zq * se_used),
+        "lower": lower,
+        "upper": upper,
     })
     df = int(beta.size)
     tests = MappingProxyType({
