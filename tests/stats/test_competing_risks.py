@@ -1,4 +1,4 @@
-"""Cumulative incidence, Gray's test and Fine-Gray against R cmprsk (fixtures: competing_risks.R)."""
+"""Cumulative incidence, Gray's test and Fine-Gray against R cmprsk (competing_risks.R)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from rrball.errors import InputError
 from rrball.stats.competing_risks import cumulative_incidence
+from rrball.stats.gray_test import gray_test
 from rrball.stats.kaplan_meier import kaplan_meier
 from tests._rfixture import assert_matches_r, fixture_names, load_data, load_fixture
 
@@ -99,3 +100,37 @@ def test_bad_status() -> None:
         cumulative_incidence([1.0, 2.0], [0, 0])
     with pytest.raises(InputError, match="length"):
         cumulative_incidence([1.0, 2.0], [0, 1, 2])
+
+
+GRAY_CASES = [n for n in CIF_CASES if "tests" in load_fixture(n)["values"]]
+
+
+@pytest.mark.parametrize("name", GRAY_CASES)
+def test_gray_test_matches_cuminc_tests(name: str) -> None:
+    fx = load_fixture(name)
+    v = fx["values"]
+    data = load_data(fx["data"]["file"])
+    res = gray_test(
+        data["time"], data["status"], data[v["group"]],
+        strata=data[v["strata"]] if v.get("strata") else None, rho=float(v["rho"]),
+    )
+    tab = res.table
+    assert [str(c) for c in tab["cause"]] == list(v["tests"]["causes"])
+    assert_matches_r(tab["statistic"], fx, v["tests"]["stat"], "Gray statistic")
+    assert_matches_r(tab["p_value"], fx, v["tests"]["pv"], "Gray p")
+    assert_matches_r(tab["df"], fx, v["tests"]["df"], "Gray df")
+
+
+def test_gray_test_invariant_to_group_order_and_labels() -> None:
+    data = load_data("sim_competing.csv")
+    a = gray_test(data["time"], data["status"], data["arm"])
+    b = gray_test(data["time"], data["status"], data["arm"].map({"A": "z", "B": "y", "C": "x"}))
+    np.testing.assert_allclose(a.table["statistic"], b.table["statistic"], rtol=1e-10)
+    assert "Gray's test" in a.summary()
+
+
+def test_gray_test_bad_input() -> None:
+    with pytest.raises(InputError, match="two groups"):
+        gray_test([1.0, 2.0, 3.0], [1, 2, 0], ["a", "a", "a"])
+    with pytest.raises(InputError, match="rho"):
+        gray_test([1.0, 2.0], [1, 2], ["a", "b"], rho=-1)
