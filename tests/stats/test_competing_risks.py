@@ -134,3 +134,44 @@ def test_gray_test_bad_input() -> None:
         gray_test([1.0, 2.0, 3.0], [1, 2, 0], ["a", "a", "a"])
     with pytest.raises(InputError, match="rho"):
         gray_test([1.0, 2.0], [1, 2], ["a", "b"], rho=-1)
+
+
+CRR_CASES = fixture_names("crr__")
+
+
+def _crr_fit(name: str) -> tuple[Any, dict[str, Any]]:
+    from rrball.stats.fine_gray import fine_gray
+
+    fx = load_fixture(name)
+    v = fx["values"]
+    data = load_data(fx["data"]["file"])
+    covariates = ["factor(group)" if c == "group_f" else c for c in v["covariates"]]
+    res = fine_gray(data, time="time", status="status", cause=int(v["failcode"]),
+                    covariates=covariates)
+    return res, fx
+
+
+@pytest.mark.parametrize("name", CRR_CASES)
+def test_fine_gray_matches_crr(name: str) -> None:
+    res, fx = _crr_fit(name)
+    v = fx["values"]
+    tab = res.table
+    assert_matches_r(tab["coef"], fx, v["coef"], "coef")
+    assert_matches_r(tab["se"], fx, v["se"], "se")
+    assert_matches_r(res.var, fx, v["var"], "var")
+    assert_matches_r(res.loglik, fx, [v["loglik_null"], v["loglik"]], "loglik")
+    assert_matches_r(tab["p_value"], fx, v["p_value"], "p")
+    assert_matches_r(tab["lower"], fx, v["lower"], "lower")
+    assert_matches_r(tab["upper"], fx, v["upper"], "upper")
+    assert res.converged and res.n == int(v["n"])
+    assert "Fine-Gray" in res.summary()
+
+
+def test_fine_gray_bad_input() -> None:
+    from rrball.stats.fine_gray import fine_gray
+
+    data = load_data("bmt_competing.csv")
+    with pytest.raises(InputError, match="does not occur"):
+        fine_gray(data, time="time", status="status", cause=7, covariates=["age"])
+    with pytest.raises(InputError, match="not a column"):
+        fine_gray(data, time="nope", status="status", cause=1, covariates=["age"])

@@ -50,16 +50,19 @@ write_data <- function(df, name) {
 
 SCRIPT_SHA <- function(script) sha256_file(file.path(R_DIR, script))
 
+# `packages`: optional extra package names whose versions are recorded (e.g. c("MASS", "brglm2")).
 write_fixture <- function(name, script, data_file, call, values,
-                          rtol = 1e-9, atol = 0, reason = NULL) {
+                          rtol = 1e-9, atol = 0, reason = NULL, packages = NULL) {
+  versions <- list(survival = as.character(packageVersion("survival")),
+                   jsonlite = as.character(packageVersion("jsonlite")))
+  for (p in packages) versions[[p]] <- as.character(packageVersion(p))
   fx <- list(
     case = name,
     generated_by = file.path("tests/stats/r", script),
     script_sha256 = SCRIPT_SHA(script),
     writer_sha256 = SCRIPT_SHA("_write_fixture.R"),
     r_version = paste(R.version$major, R.version$minor, sep = "."),
-    packages = list(survival = as.character(packageVersion("survival")),
-                    jsonlite = as.character(packageVersion("jsonlite"))),
+    packages = versions,
     data = list(file = data_file, sha256 = sha256_file(file.path(DATA_DIR, data_file))),
     call = call,
     tolerance = list(rtol = num_json(rtol), atol = num_json(atol),

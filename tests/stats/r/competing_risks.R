@@ -17,7 +17,6 @@ sim <- data.frame(time = round(rexp(n, 0.1), 1) + 0.1,
                   x = round(rnorm(n), 3), centre = sample(c("c1", "c2"), n, replace = TRUE))
 write_data(sim, "sim_competing.csv")
 
-PKG <- list(cmprsk = as.character(packageVersion("cmprsk")))
 
 cif_case <- function(name, df, data_file, group = NULL, strata = NULL, rho = 0, times) {
   g <- if (is.null(group)) NULL else df[[group]]
@@ -58,13 +57,14 @@ crr_case <- function(name, df, data_file, covariates, failcode) {
   X <- model.matrix(as.formula(paste("~", paste(covariates, collapse = " + "))), df)[, -1, drop = FALSE]
   f <- crr(df$time, df$status, cov1 = X, failcode = failcode, cencode = 0,
            gtol = 1e-12, maxiter = 100)
-  s <- summary(f)
   vals <- list(covariates = covariates, failcode = failcode, terms = colnames(X),
                coef = unname(f$coef), se = unname(sqrt(diag(f$var))), var = unname(f$var),
                loglik = f$loglik, loglik_null = f$loglik.null, converged = f$converged,
                score = unname(f$score), n = f$n,
-               p_value = unname(s$coef[, "p-value"]),
-               lower = unname(s$conf.int[, "2.5%"]), upper = unname(s$conf.int[, "97.5%"]))
+               # summary.crr rounds its printout; the same quantities at full precision:
+               p_value = unname(2 * pnorm(-abs(f$coef / sqrt(diag(f$var))))),
+               lower = unname(exp(f$coef - qnorm(0.975) * sqrt(diag(f$var)))),
+               upper = unname(exp(f$coef + qnorm(0.975) * sqrt(diag(f$var)))))
   call <- sprintf("crr(time, status, cov1 = model.matrix(~ %s)[, -1], failcode = %d, gtol = 1e-12)",
                   paste(covariates, collapse = " + "), failcode)
   write_fixture(name, SCRIPT, data_file, call, vals)
