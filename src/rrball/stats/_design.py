@@ -104,6 +104,7 @@ def model_matrix(
                 levels = sorted(pd.unique(series))
             except TypeError as exc:
                 raise InputError(col, "labels of mixed types cannot be ordered") from exc
+        levels = [lv.item() if isinstance(lv, np.generic) else lv for lv in levels]
         if len(levels) < 2:
             raise InputError(col, f"has a single level ({levels[0]!r}): it cannot be estimated")
         references[col] = levels[0]
