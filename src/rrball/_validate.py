@@ -22,6 +22,8 @@ IntArray = npt.NDArray[np.intp]
 
 __all__ = [
     "Groups",
+    "as_count",
+    "as_count_table",
     "as_event",
     "as_groups",
     "as_time",
@@ -190,3 +192,68 @@ def _plain(value: Any) -> Hashable:
     item = getattr(value, "item", None)
     result: Hashable = item() if callable(item) else value
     return result
+
+
+def as_count(value: Any, argument: str, *, minimum: int = 0) -> int:
+    """Return a whole-number count >= ``minimum`` (booleans, fractions, NaN are refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise InputError(argument, f"must be a whole number, got {value!r}")
+    x = float(value)
+    if not np.isfinite(x) or not x.is_integer():
+        raise InputError(argument, f"must be a whole number, got {value!r}")
+    if x < minimum:
+        raise InputError(argument, f"must be >= {minimum}, got {value!r}")
+    return int(x)
+
+
+def as_count_table(values: Any, argument: str = "table") -> npt.NDArray[np.int64]:
+    """Return a 2-dimensional table of non-negative whole-number counts.
+
+    Positions in errors are 0-based row-major (flattened) cell positions; the message also lists
+    them as (row, column) pairs.
+    """
+    if isinstance(values, (str, bytes)) or np.isscalar(values):
+        raise InputError(argument, "expected a 2-dimensional table of counts")
+    if isinstance(values, pd.DataFrame):
+        arr = values.to_numpy()
+    else:
+        try:
+            arr = np.asarray(values)
+        except ValueError as exc:  # ragged nested lists
+            raise InputError(argument, "rows have different lengths") from exc
+    if arr.size == 0:
+        raise InputError(argument, f"is empty (shape {arr.shape})")
+    if arr.ndim != 2:
+        raise InputError(argument, f"expected a 2-dimensional table, got shape {arr.shape}")
+    if arr.dtype == np.bool_ or arr.dtype.kind not in "iuf":
+        num = pd.to_numeric(pd.Series(arr.ravel(), dtype=object), errors="coerce").to_numpy(
+            dtype=np.float64
+        )
+        bad = np.flatnonzero(np.isnan(num))
+        if bad.size or arr.dtype == np.bool_:
+            bad = bad if bad.size else np.arange(arr.size)
+            raise InputError(argument, "has cells that are not counts" + _cells(bad, arr.shape),
+                             bad)
+        flat = num
+    else:
+        flat = arr.astype(np.float64).ravel()
+    missing = np.flatnonzero(~np.isfinite(flat))
+    if missing.size:
+        raise InputError(argument, "has missing or infinite cells" + _cells(missing, arr.shape),
+                         missing)
+    negative = np.flatnonzero(flat < 0)
+    if negative.size:
+        raise InputError(argument, "has negative counts" + _cells(negative, arr.shape), negative)
+    fractional = np.flatnonzero(flat != np.floor(flat))
+    if fractional.size:
+        raise InputError(
+            argument, "has non-integer counts" + _cells(fractional, arr.shape), fractional
+        )
+    return flat.astype(np.int64).reshape(arr.shape)
+
+
+def _cells(flat_positions: npt.NDArray[Any], shape: tuple[int, ...]) -> str:
+    rows, cols = np.unravel_index(flat_positions[:5], shape)
+    pairs = ", ".join(f"({int(r)}, {int(c)})" for r, c in zip(rows, cols, strict=True))
+    more = ", ..." if flat_positions.size > 5 else ""
+    return f" at (row, column) {pairs}{more}"

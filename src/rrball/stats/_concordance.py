@@ -143,7 +143,10 @@ def concordance(
     cluster: IntArray | None = None,
 ) -> Concordance:
     """Concordance of ``risk`` (higher = shorter survival) with its IJ standard error."""
-    rank = np.unique(risk, return_inverse=True)[1].astype(np.int64)
+    # Risk scores of subjects with identical covariates can differ in the last bit depending on
+    # where a row sits in a BLAS block; scores within 1e-12 (relative) are ties.
+    resolution = 1e-12 * max(1.0, float(np.max(np.abs(risk))))
+    rank = np.unique(np.round(risk / resolution), return_inverse=True)[1].astype(np.int64)
     n = stop.size
     score = np.zeros(n)
     pairs = np.zeros(n)

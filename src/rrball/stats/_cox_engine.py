@@ -25,7 +25,7 @@ class RiskStructure:
     """Index arrays that do not depend on the coefficients."""
 
     n: int
-    o_stop: IntArray
+    o_stop: IntArray | None  # None: the data are already in (stratum, stop) order
     o_start: IntArray | None
     ia: IntArray  # per event time: first position (stop order) with stop >= t
     hi: IntArray  # per event time: end of its stratum (stop order)
@@ -50,9 +50,13 @@ def build_risk_structure(
     ties: str,
 ) -> RiskStructure:
     n = stop.size
-    o_stop = np.lexsort((stop, strata)).astype(np.intp)
-    stop_sorted = stop[o_stop]
-    b_stop = np.searchsorted(strata[o_stop], np.arange(n_strata + 1), side="left")
+    presorted = bool(
+        np.all((strata[1:] > strata[:-1]) | ((strata[1:] == strata[:-1]) & (stop[1:] >= stop[:-1])))
+    )
+    o_stop: IntArray | None = None if presorted else np.lexsort((stop, strata)).astype(np.intp)
+    stop_sorted = stop if o_stop is None else stop[o_stop]
+    strata_sorted = strata if o_stop is None else strata[o_stop]
+    b_stop = np.searchsorted(strata_sorted, np.arange(n_strata + 1), side="left")
     ev_rows = np.flatnonzero(event).astype(np.intp)
     ev_order = np.lexsort((stop[ev_rows], strata[ev_rows]))
     es, et = strata[ev_rows][ev_order], stop[ev_rows][ev_order]
@@ -116,11 +120,13 @@ class Evaluation:
     h_subject: FloatArray  # per subject: accumulated 1/den (Efron-weighted)
 
 
-def _range_sums(values: FloatArray, order: IntArray, lo: IntArray, hi: IntArray) -> FloatArray:
+def _range_sums(
+    values: FloatArray, order: IntArray | None, lo: IntArray, hi: IntArray
+) -> FloatArray:
     """Sums of ``values`` over positions [lo, hi) of ``order`` (reverse cumulative sums)."""
-    ordered = values[order]
-    rev = np.cumsum(ordered[::-1], axis=0)[::-1]
-    tail = np.concatenate([rev, np.zeros((1, *ordered.shape[1:]))], axis=0)
+    ordered = values if order is None else values[order]
+    tail = np.zeros((ordered.shape[0] + 1, *ordered.shape[1:]))
+    np.cumsum(ordered[::-1], axis=0, out=tail[-2::-1])
     out: FloatArray = tail[lo] - tail[hi]
     return out
 

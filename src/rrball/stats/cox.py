@@ -400,7 +400,12 @@ def cox_ph(
         s_codes, n_strata, s_labels = sg.codes, sg.k, sg.labels
     else:
         s_codes, n_strata, s_labels = np.zeros(stop.size, dtype=np.intp), 1, ("all",)
-    x_full = design.matrix
+    # work in (stratum, stop) order: risk-set sums are then plain reverse cumulative sums
+    perm = np.lexsort((stop, s_codes))
+    stop, ev, s_codes = stop[perm], ev[perm], s_codes[perm]
+    if st is not None:
+        st = st[perm]
+    x_full = design.matrix[perm]
     means = x_full.mean(axis=0)
     xc = x_full - means
     # aliased columns: keep a column only if it adds rank (later columns lose, as R)
@@ -432,7 +437,7 @@ def cox_ph(
     var = naive
     cl_codes: IntArray | None = None
     if cluster is not None:
-        cl_codes = as_groups(sub[cluster], stop.size, cluster).codes
+        cl_codes = as_groups(sub[cluster], stop.size, cluster).codes[perm]
     use_robust = robust or cluster is not None
     robust_score: TestStatistic | None = None
     if use_robust:
