@@ -20,18 +20,26 @@ from _data import OUT, make_data
 
 HERE = Path(__file__).resolve().parent
 SIZES = [1_000, 10_000, 100_000, 1_000_000]
-TASKS = {"km": "Kaplan-Meier by group (3 groups, 95% CI)", "logrank": "log-rank test, 3 groups"}
+TASKS = {
+    "km": "Kaplan-Meier by group (3 groups, 95% CI)",
+    "logrank": "log-rank test, 3 groups",
+    "cox": "Cox, Efron ties, 5 covariates",
+    "cif": "cumulative incidence by group, 2 causes (+ Gray test where offered)",
+}
 PY_TOOLS = ["rrball", "lifelines", "statsmodels", "scikit-survival"]
 PEERS = ["R survival", "lifelines", "statsmodels", "scikit-survival"]
 
 
 def repeats_for(n: int) -> int:
-    return 15 if n <= 10_000 else (7 if n <= 100_000 else 5)
+    return 15 if n <= 10_000 else (7 if n <= 100_000 else 3)
+
+
+SLOW = 60.0  # seconds: a tool this slow at one size is not run at the next (10x) size
 
 
 def _run(cmd: list[str]) -> float | None:
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=True,
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=True,
                              cwd=HERE)
     except (subprocess.SubprocessError, OSError) as exc:
         err = getattr(exc, "stderr", "") or str(exc)
@@ -42,28 +50,40 @@ def _run(cmd: list[str]) -> float | None:
 
 
 def main() -> None:
+    only = set(sys.argv[1:])  # optional task names, e.g. `run.py cox cif`
     make_data()
     results: dict[tuple[str, int, str], float | None] = {}
-    for task in TASKS:
+    for task in [t for t in TASKS if not only or t in only]:
         for n in SIZES:
             reps = str(repeats_for(n))
+            prev = SIZES[SIZES.index(n) - 1] if n != SIZES[0] else None
+
+            def too_slow(tool: str, prev: int | None = prev, task: str = task) -> bool:
+                last = results.get((task, prev, tool)) if prev else 0.0
+                return last is None or last > SLOW
+
             for tool in PY_TOOLS:
-                results[(task, n, tool)] = _run(
+                results[(task, n, tool)] = None if too_slow(tool) else _run(
                     [sys.executable, "_worker.py", tool, task, str(n), reps]
                 )
-            results[(task, n, "R survival")] = _run(["Rscript", "bench.R", task, str(n), reps])
+            results[(task, n, "R survival")] = None if too_slow("R survival") else _run(
+                ["Rscript", "bench.R", task, str(n), reps])
             print(f"done {task} n={n}", file=sys.stderr)
     lines = [
         "# rrball benchmark: survival estimation",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; median wall time in seconds, each tool in its own "
-        "process, data loading not timed.",
+        "process, data loading not timed. n/a: the tool has no such method, failed, or took "
+        f"over {SLOW:.0f} s at the previous size (not run again 10x larger). R column: survival "
+        "(KM, log-rank, Cox) and cmprsk::cuminc (CIF, which also computes Gray's test).",
         "",
     ]
     header = "| task | n | rrball | " + " | ".join(PEERS) + " | rrball / fastest peer |"
     lines += [header, "|" + "---|" * (len(PEERS) + 4)]
     for task, label in TASKS.items():
+        if only and task not in only:
+            continue
         for n in SIZES:
             mine = results[(task, n, "rrball")]
             peers = [results[(task, n, p)] for p in PEERS]
