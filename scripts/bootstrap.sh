@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages rrball needs, only when they are missing.
-#   bootstrap.sh python  -> python3 with venv (to build .venv from the lock file)
+#   bootstrap.sh python  -> python3 with venv (to build .venv from the lock file), and the system
+#                           libraries the reports need (Pango for WeasyPrint PDF, fonts, pdftoppm)
 #   bootstrap.sh r       -> R and the r-cran-* packages that make the reference fixtures
 set -euo pipefail
 
@@ -9,6 +10,11 @@ case "${1:-}" in
   python)
     command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+    if command -v dpkg >/dev/null 2>&1; then
+      for deb in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils; do
+        dpkg -s "$deb" >/dev/null 2>&1 || need_apt+=("$deb")
+      done
+    fi
     ;;
   r)
     command -v Rscript >/dev/null 2>&1 || need_apt+=(r-base-core)
