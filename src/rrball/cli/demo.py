@@ -13,6 +13,11 @@ from importlib import resources
 import pandas as pd
 
 from rrball.stats import (
+    counting_process,
+    cox_ph,
+    cumulative_incidence,
+    fine_gray,
+    gray_test,
     kaplan_meier,
     landmark,
     logrank_test,
@@ -28,6 +33,11 @@ def load_bmt() -> pd.DataFrame:
     with resources.files("rrball").joinpath("data/bmt.csv").open("r", encoding="utf-8") as fh:
         data = pd.read_csv(fh)
     data["disease"] = data["group"].map(DISEASE)
+    # first event after transplant: 1 = relapse, 2 = death in remission (non-relapse mortality)
+    data["first_event"] = 0
+    data.loc[data["d1"].eq(1) & data["d2"].eq(0), "first_event"] = 2
+    data.loc[data["d2"].eq(1), "first_event"] = 1
+    data["patient"] = range(1, len(data) + 1)
     return data
 
 
@@ -63,4 +73,30 @@ def demo_sections() -> Iterator[tuple[str, str]]:
     lm_test = logrank_test(lm_data["t1"], lm_data["d1"], lm_data["platelets_by_day100"])
     yield "Landmark at day 100: overall survival by platelet recovery by day 100", (
         lm.summary() + "\n\n" + lm_test.summary()
+    )
+    cif = cumulative_incidence(bmt["t2"], bmt["first_event"], group=bmt["disease"], levels=levels)
+    at = cif.at([365, 730])
+    at_text = at.assign(
+        cause=at["cause"].map({1: "relapse", 2: "NRM"}),
+        time=at["time"].astype(int),
+        estimate=at["estimate"].round(3),
+        lower=at["lower"].round(3),
+        upper=at["upper"].round(3),
+    )[["group", "cause", "time", "estimate", "lower", "upper"]].to_string(index=False)
+    gray = gray_test(bmt["t2"], bmt["first_event"], bmt["disease"], levels=levels)
+    yield "Relapse and non-relapse mortality (competing risks) at 1 and 2 years", (
+        at_text + "\n\n" + gray.summary()
+    )
+    yield "Fine-Gray regression: relapse by disease group and patient age", fine_gray(
+        bmt, time="t2", status="first_event", cause=1, covariates="factor(disease) + z1"
+    ).summary()
+    yield "Cox model: disease-free survival", cox_ph(
+        bmt, time="t2", event="d3", covariates="factor(disease) + z1 + z8 + z10"
+    ).summary()
+    split = counting_process(bmt, id="patient", time="t2", event="d3",
+                             time_varying={"platelets": ("tp", "dp"), "acute_gvhd": ("ta", "da")})
+    td = cox_ph(split, start="tstart", time="tstop", event="d3",
+                covariates="platelets + acute_gvhd + factor(disease)")
+    yield "Cox model with time-dependent platelet recovery and acute GVHD", (
+        td.summary() + "\n\n" + td.proportional_hazards_test().summary()
     )
