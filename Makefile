@@ -52,7 +52,8 @@ $(BENCH_STAMP): requirements-bench.lock $(STAMP)
 
 bench: $(BENCH_STAMP)
 	bash scripts/bootstrap.sh r
-	$(BIN)/python benchmarks/run.py
+	cd benchmarks && ../$(BIN)/python run.py
+	cd benchmarks && ../$(BIN)/python run_response.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
