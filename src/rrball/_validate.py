@@ -6,6 +6,7 @@ argument and the bad positions — never a bare numpy or pandas error.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ __all__ = [
     "check_choice",
     "check_conf_level",
     "check_same_length",
+    "is_real",
+    "r_sort_key",
 ]
 
 
@@ -47,6 +50,12 @@ def as_time(values: Any, argument: str = "time", *, allow_negative: bool = False
     arr = _to_numpy(values, argument)
     if arr.size == 0:
         raise InputError(argument, "is empty: at least one subject is needed")
+    if arr.dtype.kind in "mM" or isinstance(getattr(values, "dtype", None), pd.DatetimeTZDtype):
+        raise InputError(
+            argument,
+            "holds dates or timedeltas; give durations from the origin as numbers (e.g. days) — "
+            "rrball.cohort derives them from dates",
+        )
     if arr.dtype == np.bool_ or arr.dtype.kind not in "iuf":
         try:
             arr = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(
@@ -122,8 +131,13 @@ def check_choice(value: str, allowed: Sequence[str], argument: str) -> str:
     return value
 
 
+def is_real(value: object) -> bool:
+    """A real number (Python or numpy), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def check_conf_level(conf_level: float) -> float:
-    if not (isinstance(conf_level, (int, float)) and 0.0 < float(conf_level) < 1.0):
+    if not (is_real(conf_level) and 0.0 < float(conf_level) < 1.0):
         raise InputError(
             "conf_level", f"must be a number strictly between 0 and 1, got {conf_level!r}"
         )
@@ -155,14 +169,19 @@ def as_groups(
         return Groups(np.zeros(n, dtype=np.intp), ("all",))
     arr = _to_numpy(values, argument)
     check_same_length(n, arr.size, argument)
-    try:
-        codes, uniques = pd.factorize(arr, sort=levels is None, use_na_sentinel=True)
-    except TypeError as exc:
-        raise InputError(argument, "labels of mixed types cannot be sorted; pass levels=") from exc
+    codes, uniques = pd.factorize(arr, sort=False, use_na_sentinel=True)
     _raise_missing(np.flatnonzero(codes < 0), argument)
     found = [_plain(u) for u in uniques]
     if levels is None:
-        return Groups(codes.astype(np.intp), tuple(found))
+        try:
+            order = sorted(range(len(found)), key=lambda i: r_sort_key(found[i]))
+        except TypeError as exc:
+            raise InputError(
+                argument, "labels of mixed types cannot be sorted; pass levels="
+            ) from exc
+        rank = np.empty(len(order), dtype=np.intp)
+        rank[order] = np.arange(len(order))
+        return Groups(rank[codes], tuple(found[i] for i in order))
     lv = list(levels)
     if len(set(lv)) != len(lv):
         raise InputError("levels", "contains duplicated labels")
@@ -178,6 +197,15 @@ def as_groups(
     if empty:
         raise InputError(argument, f"group(s) {empty!r} listed in levels have no subjects")
     return Groups(codes_arr, tuple(lv))
+
+
+def r_sort_key(label: Any) -> Any:
+    """Sort key giving R's order of factor levels: text compares case-insensitively first, then
+    lower case before upper ("a" < "A" < "b"; "high" < "Low"), as R's default collation; other
+    labels in their natural order."""
+    if isinstance(label, str):
+        return (label.casefold(), label.swapcase())
+    return label
 
 
 def _raise_missing(missing: IntArray, argument: str) -> None:

@@ -175,3 +175,27 @@ def test_fine_gray_bad_input() -> None:
         fine_gray(data, time="time", status="status", cause=7, covariates=["age"])
     with pytest.raises(InputError, match="not a column"):
         fine_gray(data, time="nope", status="status", cause=1, covariates=["age"])
+
+
+def test_fine_gray_infinite_coefficient_is_flagged() -> None:
+    """No events of the cause in one category: crr does not converge; rrball says so (review H1)."""
+    from rrball.stats.fine_gray import fine_gray
+
+    d = pd.DataFrame({"time": range(1, 13), "status": [1, 2, 1, 0, 1, 2, 2, 0, 2, 2, 0, 2],
+                      "g": list("aaaaaabbbbbb")})
+    res = fine_gray(d, time="time", status="status", cause=1, covariates=["g"])
+    assert not res.converged and bool(res.table["infinite"].iloc[0])
+    assert np.isnan(res.table["p_value"].iloc[0]) and np.isnan(res.table["lower"].iloc[0])
+    assert any("infinite" in w for w in res.warnings)
+
+
+def test_fine_gray_collinear_column_not_estimable() -> None:
+    from rrball.stats.fine_gray import fine_gray
+
+    data = load_data("bmt_competing.csv")
+    data["age2"] = 2.0 * data["age"]
+    res = fine_gray(data, time="time", status="status", cause=1, covariates=["age", "age2", "fab"])
+    assert np.isnan(res.table["coef"].iloc[1]) and any("collinear" in w for w in res.warnings)
+    ref = fine_gray(data, time="time", status="status", cause=1, covariates=["age", "fab"])
+    np.testing.assert_allclose(res.coef[[0, 2]], ref.coef, rtol=1e-9)
+    assert res.tests["likelihood_ratio"].df == 2

@@ -134,8 +134,15 @@ def test_counting_process_bad_input() -> None:
     data = pd.DataFrame({"id": [1, 1], "t": [5.0, 6.0], "e": [1, 0], "x": [1.0, 2.0]})
     with pytest.raises(InputError, match="one row per patient"):
         counting_process(data, id="id", time="t", event="e", time_varying={"xon": "x"})
+    with pytest.raises(InputError, match="pass id='id'"):
+        counting_process(data, time="t", event="e", time_varying={"xon": "x"})
     with pytest.raises(InputError, match="not a column"):
-        counting_process(data, time="t", event="e", time_varying={"xon": "nope"})
+        counting_process(data.drop(columns="id"), time="t", event="e",
+                         time_varying={"xon": "nope"})
+    dated = pd.DataFrame({"t": [5.0, 6.0], "e": [1, 0],
+                          "hsct": pd.to_datetime(["2020-01-01", "2020-02-01"])})
+    with pytest.raises(InputError, match="holds dates"):
+        counting_process(dated, time="t", event="e", time_varying={"x": "hsct"})
     data2 = pd.DataFrame({"t": [5.0, 6.0], "e": [1, 0], "x": [-1.0, 2.0]})
     with pytest.raises(InputError, match=">= 0"):
         counting_process(data2, time="t", event="e", time_varying={"xon": "x"})
@@ -214,3 +221,41 @@ def test_summary_reads_like_summary_coxph() -> None:
     assert "robust se" in text and "Concordance = 0.690  (se = 0.045)" in text
     assert "Likelihood ratio test = 16.35  on 1 df" in text
     assert "coxph(Surv(time, cens) ~ factor(treat)" in text
+
+
+def test_singular_information_is_reported_not_raised() -> None:
+    """Monotone likelihood with an information matrix that underflows (review H2)."""
+    d = pd.DataFrame({"time": [17, 13, 10, 6, 6, 1, 2, 1], "event": [0, 0, 0, 0, 0, 1, 1, 1]})
+    d["x"] = d["time"]
+    res = cox_ph(d, time="time", event="event", covariates=["x"])
+    assert not res.converged and bool(res.table["infinite"].iloc[0])
+    assert np.isnan(res.table["p_value"].iloc[0])
+    assert any("infinite" in w for w in res.warnings)
+
+
+def test_no_estimable_covariate() -> None:
+    d = pd.DataFrame({"time": [1, 2, 3, 4], "event": [1, 0, 1, 1], "k": 1.0})
+    with pytest.raises(InputError, match="no estimable column"):
+        cox_ph(d, time="time", event="event", covariates=["k"])
+
+
+def test_error_positions_refer_to_the_users_rows() -> None:
+    """Rows with missing covariates are dropped first; positions still count in the input."""
+    d = pd.DataFrame({"t": [1.0, 2, 3, 4, 5, -6], "e": [1, 0, 1, 1, 0, 1],
+                      "x": [np.nan, 1, 2, 3, 4, 5]})
+    with pytest.raises(InputError) as err:
+        cox_ph(d, time="t", event="e", covariates=["x"])
+    assert err.value.positions == (5,)
+
+
+def test_numpy_scalars_accepted() -> None:
+    from rrball.stats import logrank_test, restricted_mean_survival_time
+
+    d = load_data("aml.csv")
+    a = logrank_test(d["time"], d["status"], d["x"], rho=np.int64(1))
+    b = logrank_test(d["time"], d["status"], d["x"], rho=1)
+    assert a.statistic == b.statistic
+    r = restricted_mean_survival_time(d["time"], d["status"], tau=np.int64(30))
+    assert r.tau == 30.0
+    with pytest.raises(InputError, match="rho"):
+        logrank_test(d["time"], d["status"], d["x"], rho=True)

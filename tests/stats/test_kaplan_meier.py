@@ -97,7 +97,7 @@ def test_print_table_matches_print_survfit(name: str) -> None:
     """n, events, median and its CI equal R's ``print(fit)`` table."""
     result, fx = fit_from_fixture(name)
     p = fx["values"]["print"]
-    med = result.median()
+    med = result.summary_table.rename(columns={"median": "estimate"})
     assert_counts_equal([result.n[g] for g in result.groups], p["n"], fx, "n")
     assert_counts_equal([result.events[g] for g in result.groups], p["events"], fx, "events")
     assert_matches_r(med["estimate"], fx, p["median"], "median")

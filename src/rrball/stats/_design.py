@@ -10,16 +10,26 @@ labels; dummy columns are named ``<column><level>`` as R names them (``celltypes
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from rrball._validate import FloatArray, IntArray
+from rrball._validate import FloatArray, IntArray, r_sort_key
 from rrball.errors import InputError
 
-__all__ = ["Design", "model_matrix", "parse_terms"]
+__all__ = ["Design", "model_matrix", "parse_terms", "positions_in"]
+
+
+@contextmanager
+def positions_in(kept: IntArray) -> Iterator[None]:
+    """Report InputError positions of the complete-case subset as positions in the user's data."""
+    try:
+        yield
+    except InputError as err:
+        raise InputError(err.argument, err.problem, kept[list(err.positions)]) from None
 
 _FACTOR = re.compile(r"^(?:factor|C)\((?P<name>[^()]+)\)$")
 
@@ -101,7 +111,7 @@ def model_matrix(
             levels = [lv for lv in series.cat.categories if (series == lv).any()]
         else:
             try:
-                levels = sorted(pd.unique(series))
+                levels = sorted(pd.unique(series), key=r_sort_key)
             except TypeError as exc:
                 raise InputError(col, "labels of mixed types cannot be ordered") from exc
         levels = [lv.item() if isinstance(lv, np.generic) else lv for lv in levels]

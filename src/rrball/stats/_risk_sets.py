@@ -8,7 +8,8 @@ specially (Kaplan-Meier, log-rank, Cox) then gives a different answer in years t
 survival package merges such near ties before fitting (``timefix = TRUE``, ``aeqSurv``), with the
 ``all.equal`` idea of equality. rrball does the same, verified against R's outputs: the distinct
 times are sorted, and neighbours whose gap is at most ``sqrt(machine epsilon)`` times the mean
-absolute distinct time are chained into one cluster that takes its smallest value.
+absolute distinct time (or at most ``sqrt(machine epsilon)`` itself) are chained into one cluster
+that takes its smallest value.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ import numpy.typing as npt
 
 from rrball._validate import FloatArray, IntArray
 
-__all__ = ["TIMEFIX_TOLERANCE", "TimeFix", "merge_near_ties", "runs", "split_cells"]
+__all__ = [
+    "TIMEFIX_TOLERANCE",
+    "TimeFix",
+    "chi_square_form",
+    "merge_near_ties",
+    "runs",
+    "split_cells",
+]
 
 TIMEFIX_TOLERANCE = float(np.sqrt(np.finfo(np.float64).eps))
 
@@ -50,7 +58,10 @@ def merge_near_ties(*arrays: FloatArray, tolerance: float = TIMEFIX_TOLERANCE) -
     if uniq.size < 2 or tolerance <= 0:
         return TimeFix(tuple(np.asarray(a, dtype=np.float64) for a in arrays), 0, 0)
     scale = float(np.mean(np.abs(uniq)))
-    tied = np.diff(uniq) <= tolerance * scale
+    gaps = np.diff(uniq)
+    # all.equal-style: a gap is rounding noise when it is small relative to the typical time, or
+    # small in absolute terms (times in years near 0)
+    tied = (gaps <= tolerance) | (gaps <= tolerance * scale)
     if not tied.any():
         return TimeFix(tuple(np.asarray(a, dtype=np.float64) for a in arrays), 0, 0)
     cluster = np.concatenate(([0], np.cumsum(~tied)))
@@ -91,3 +102,18 @@ def runs(sorted_values: FloatArray) -> tuple[FloatArray, npt.NDArray[np.int64]]:
     starts = np.flatnonzero(first)
     counts = np.diff(np.append(starts, sorted_values.size)).astype(np.int64)
     return sorted_values[starts], counts
+
+
+def chi_square_form(diff: FloatArray, variance: FloatArray) -> tuple[float, int, str | None]:
+    """diff' V^-1 diff with df = rank(V). A singular V (groups compared in no stratum) uses the
+    generalised inverse on its rank and says so; rank 0 means no test at all (NaN, df 0)."""
+    scale = float(np.max(np.abs(variance), initial=0.0))
+    if scale == 0.0 or not np.all(np.isfinite(variance)):
+        return float("nan"), 0, ("no comparison possible: the groups never share a risk set "
+                                 "(statistic and p-value are NaN)")
+    rank = int(np.linalg.matrix_rank(variance, tol=1e-10 * scale))
+    if rank == variance.shape[0]:
+        return float(diff @ np.linalg.solve(variance, diff)), rank, None
+    stat = float(diff @ np.linalg.pinv(variance, rcond=1e-10) @ diff)
+    return stat, rank, (f"variance matrix singular (rank {rank} of {variance.shape[0]}): "
+                        "generalised inverse used, df reduced to its rank")

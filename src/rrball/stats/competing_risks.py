@@ -99,7 +99,9 @@ def _curve(time: FloatArray, status: npt.NDArray[np.int64], causes: Sequence[int
 
 
 def _loglog_ci(est: FloatArray, var: FloatArray, z: float) -> tuple[FloatArray, FloatArray]:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # tiny estimates with wide variance push exp(w) to inf: the limits are then 0 and 1, as they
+    # should be, so the overflow is expected
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         inner = np.where((est > 0) & (est < 1), est, np.nan)
         w = z * np.sqrt(var) / (inner * np.log(inner))
         lower = inner ** np.exp(-w)

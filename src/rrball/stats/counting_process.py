@@ -21,6 +21,13 @@ import pandas as pd
 from rrball._validate import as_event, as_time
 from rrball.errors import InputError
 
+
+def _refuse_dates(series: pd.Series, name: str) -> None:
+    if series.dtype.kind in "mM" or isinstance(series.dtype, pd.DatetimeTZDtype):
+        raise InputError(name, "holds dates; give switch times as numbers from the origin "
+                         "(e.g. days from diagnosis)")
+
+
 __all__ = ["counting_process"]
 
 SwitchSpec = str | tuple[str, str]
@@ -34,12 +41,14 @@ def _switch_times(data: pd.DataFrame, name: str, spec: SwitchSpec, n: int) -> np
 
     if isinstance(spec, str):
         raw = column(spec)
+        _refuse_dates(raw, spec)
         values = pd.to_numeric(raw, errors="coerce")
         bad = np.flatnonzero(values.isna().to_numpy() & raw.notna().to_numpy())
         if bad.size:
             raise InputError(spec, "switch times must be numbers (empty = never)", bad)
         out = values.to_numpy(dtype=np.float64)
     elif isinstance(spec, tuple) and len(spec) == 2:
+        _refuse_dates(column(spec[0]), spec[0])
         out = pd.to_numeric(column(spec[0]), errors="coerce").to_numpy(dtype=np.float64)
         happened = as_event(column(spec[1]), n, spec[1])
         missing = np.flatnonzero(happened & np.isnan(out))
@@ -97,6 +106,8 @@ def counting_process(
         dup = np.flatnonzero(data[id].duplicated().to_numpy())
         if dup.size:
             raise InputError(id, "must identify one row per patient; duplicated", dup)
+    if id is None and "id" in data.columns:
+        raise InputError("id", "data has an 'id' column: pass id='id' (or rename the column)")
     if not time_varying:
         raise InputError("time_varying", "name at least one time-dependent covariate")
     n = len(data)

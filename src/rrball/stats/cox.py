@@ -33,14 +33,14 @@ from rrball.errors import InputError
 from rrball.stats._ci import z_value
 from rrball.stats._concordance import Concordance, concordance
 from rrball.stats._cox_engine import (
-    Evaluation,
     RiskStructure,
     build_risk_structure,
     evaluate,
     score_residuals,
 )
-from rrball.stats._design import model_matrix
+from rrball.stats._design import model_matrix, positions_in
 from rrball.stats._km_core import product_limit
+from rrball.stats._newton import estimable_columns, maximise, safe_inverse
 from rrball.stats._risk_sets import merge_near_ties
 
 __all__ = ["CoxResult", "PHTestResult", "TestStatistic", "cox_ph"]
@@ -262,50 +262,22 @@ class CoxResult(ResultMixin):
         )
 
 
+def _quadratic(v: FloatArray, matrix: FloatArray) -> float:
+    """v' M^-1 v; NaN when M is singular or not finite."""
+    try:
+        if not np.all(np.isfinite(matrix)):
+            return float("nan")
+        return float(v @ np.linalg.solve(matrix, v))
+    except np.linalg.LinAlgError:
+        return float("nan")
+
+
 def _column(data: pd.DataFrame, name: str | None, argument: str) -> pd.Series | None:
     if name is None:
         return None
     if not isinstance(name, str) or name not in data.columns:
         raise InputError(argument, f"{name!r} is not a column of data")
     return data[name]
-
-
-def _newton(
-    rs: RiskStructure, x: FloatArray, max_iter: int
-) -> tuple[FloatArray, Evaluation, int, bool, FloatArray]:
-    """Newton-Raphson with step halving from beta = 0; returns beta, evaluation, iterations,
-    converged, last step."""
-    beta: FloatArray = np.zeros(x.shape[1])
-    cur = evaluate(rs, x, beta)
-    step: FloatArray = np.zeros_like(beta)
-    for it in range(1, max_iter + 1):
-        try:
-            step = np.asarray(np.linalg.solve(cur.information, cur.score), dtype=np.float64)
-        except np.linalg.LinAlgError:
-            step = np.asarray(np.linalg.lstsq(cur.information, cur.score, rcond=None)[0],
-                              dtype=np.float64)
-        new_beta: FloatArray = beta + step
-        new = evaluate(rs, x, new_beta)
-        halvings = 0
-        while (not np.isfinite(new.loglik) or new.loglik < cur.loglik - 1e-12 * abs(cur.loglik)) \
-                and halvings < 40:
-            new_beta = (beta + new_beta) / 2.0
-            new = evaluate(rs, x, new_beta)
-            halvings += 1
-        change = abs(new.loglik - cur.loglik)
-        beta, cur = new_beta, new
-        small_step = np.max(np.abs(step)) <= 1e-9 * (1.0 + np.max(np.abs(beta)))
-        if change <= 1e-13 * max(1.0, abs(cur.loglik)) or small_step:
-            # one more Newton step from a point this close is exact to rounding
-            try:
-                last = np.asarray(np.linalg.solve(cur.information, cur.score), dtype=np.float64)
-            except np.linalg.LinAlgError:
-                return beta, cur, it, False, step
-            trial = evaluate(rs, x, beta + last)
-            if trial.loglik >= cur.loglik - 1e-12 * abs(cur.loglik):
-                beta, cur = beta + last, trial
-            return beta, cur, it, True, last
-    return beta, cur, max_iter, False, step
 
 
 def cox_ph(
@@ -376,11 +348,12 @@ def cox_ph(
         )
     rows = design.kept
     sub = data.iloc[rows]
-    stop = as_time(sub[time], time)
-    ev = as_event(sub[event], stop.size, event)
     st: FloatArray | None = None
-    if start is not None:
-        st = as_time(sub[start], start, allow_negative=True)
+    with positions_in(rows):
+        stop = as_time(sub[time], time)
+        ev = as_event(sub[event], stop.size, event)
+        if start is not None:
+            st = as_time(sub[start], start, allow_negative=True)
     if timefix:
         fixed = merge_near_ties(stop) if st is None else merge_near_ties(stop, st)
         stop = fixed.arrays[0]
@@ -408,32 +381,29 @@ def cox_ph(
     x_full = design.matrix[perm]
     means = x_full.mean(axis=0)
     xc = x_full - means
-    # aliased columns: keep a column only if it adds rank (later columns lose, as R)
-    estimable: list[int] = []
-    scale = np.maximum(np.abs(xc).max(axis=0), 1e-300)
-    for j in range(xc.shape[1]):
-        trial = [*estimable, j]
-        rank = np.linalg.matrix_rank(xc[:, trial] / scale[trial], tol=1e-7 * np.sqrt(stop.size))
-        if rank == len(trial):
-            estimable.append(j)
-    aliased = [design.columns[j] for j in range(xc.shape[1]) if j not in estimable]
+    est, aliased = estimable_columns(xc, design.columns)
     if aliased:
-        warnings.append(f"collinear column(s) {aliased!r}: coefficient not estimable (NaN)")
-    est = np.asarray(estimable, dtype=np.intp)
+        warnings.append(f"collinear or constant column(s) {aliased!r}: not estimable (NaN)")
+    if est.size == 0:
+        raise InputError(
+            "covariates", "no estimable column: every covariate is constant or collinear"
+        )
     x = xc[:, est]
     rs = build_risk_structure(stop, ev, s_codes, n_strata, st, ties)
     ev0 = evaluate(rs, x, np.zeros(x.shape[1]))
-    beta, fit, iterations, converged, last_step = _newton(rs, x, max_iter)
-    if not converged:
-        warnings.append(f"Newton-Raphson did not converge in {max_iter} iterations")
-    drifting = [design.columns[est[j]] for j in range(beta.size)
-                if abs(last_step[j]) > 1e-4 * max(1.0, abs(beta[j]))]
+    outcome, fit = maximise(lambda b: evaluate(rs, x, b), x.shape[1], max_iter)
+    beta, iterations, converged = outcome.beta, outcome.iterations, outcome.converged
+    if outcome.note:
+        warnings.append(outcome.note)
+    drifting = [design.columns[est[j]] for j in outcome.drifting]
     if drifting:
         warnings.append(
             f"coefficient(s) {drifting!r} may be infinite (monotone likelihood: the likelihood "
-            "keeps rising as they grow); estimates and SEs are not meaningful"
+            "keeps rising as they grow); their estimates, SEs, tests and CIs are not meaningful "
+            "and are not reported (consider Firth's penalised likelihood)"
         )
-    naive = np.linalg.inv(fit.information)
+    inverse = safe_inverse(fit.information)
+    naive = inverse if inverse is not None else np.full((x.shape[1], x.shape[1]), np.nan)
     var = naive
     cl_codes: IntArray | None = None
     if cluster is not None:
@@ -452,7 +422,7 @@ def cox_ph(
             r0 = np.column_stack(
                 [np.bincount(cl_codes, weights=r0[:, j]) for j in range(r0.shape[1])]
             )
-        robust_score = _chisq(float(ev0.score @ np.linalg.solve(r0.T @ r0, ev0.score)), beta.size)
+        robust_score = _chisq(_quadratic(ev0.score, r0.T @ r0), beta.size)
     p_full = x_full.shape[1]
     coef_full = np.full(p_full, np.nan)
     coef_full[est] = beta
@@ -460,6 +430,9 @@ def cox_ph(
     se_naive[est] = np.sqrt(np.diag(naive))
     se_used = np.full(p_full, np.nan)
     se_used[est] = np.sqrt(np.diag(var))
+    infinite = np.zeros(p_full, dtype=np.bool_)
+    infinite[est[outcome.drifting]] = True
+    se_used[infinite] = np.nan  # no Wald inference for a coefficient running to infinity
     z = coef_full / se_used
     zq = z_value(level)
     with np.errstate(over="ignore"):  # a drifting (infinite) coefficient gives an infinite limit
@@ -475,12 +448,13 @@ def cox_ph(
         "p_value": 2.0 * _special.ndtr(-np.abs(z)),
         "lower": lower,
         "upper": upper,
+        "infinite": infinite,
     })
     df = int(beta.size)
     tests = MappingProxyType({
         "likelihood_ratio": _chisq(2.0 * (fit.loglik - ev0.loglik), df),
-        "wald": _chisq(float(beta @ np.linalg.solve(var, beta)), df),
-        "score": _chisq(float(ev0.score @ np.linalg.solve(ev0.information, ev0.score)), df),
+        "wald": _chisq(np.nan if infinite.any() else _quadratic(beta, var), df),
+        "score": _chisq(_quadratic(ev0.score, ev0.information), df),
         **({"robust_score": robust_score} if robust_score is not None else {}),
     })
     conc = None
@@ -492,7 +466,8 @@ def cox_ph(
     lhs = f"Surv({start}, {time}, {event})" if start else f"Surv({time}, {event})"
     extra = f" + strata({strata})" if strata else ""
     opts = f', ties = "{ties}"' + (", robust = TRUE" if robust else "") + (
-        f", cluster = {cluster}" if cluster else "")
+        f", cluster = {cluster}" if cluster else "") + (
+        ", control = coxph.control(eps = 1e-13, toler.chol = 1e-15)")
     method = MappingProxyType({
         "model": "cox proportional hazards",
         "ties": ties,

@@ -28,11 +28,12 @@ from scipy import special as _special
 
 from rrball._format import format_p, format_table
 from rrball._result import ResultMixin, frozen_array, json_safe
-from rrball._validate import BoolArray, FloatArray, as_time, check_conf_level
+from rrball._validate import BoolArray, FloatArray, as_time, check_conf_level, is_real
 from rrball.errors import InputError
 from rrball.stats._ci import z_value
-from rrball.stats._design import model_matrix
+from rrball.stats._design import model_matrix, positions_in
 from rrball.stats._km_core import product_limit
+from rrball.stats._newton import estimable_columns, maximise, safe_inverse
 from rrball.stats._risk_sets import merge_near_ties
 from rrball.stats.competing_risks import as_status
 from rrball.stats.cox import TestStatistic
@@ -265,58 +266,67 @@ def fine_gray(
     if design.dropped.size:
         warnings.append(f"{design.dropped.size} row(s) with missing values dropped")
     sub = data.iloc[design.kept]
-    t = as_time(sub[time], time)
-    st = as_status(sub[status], t.size, status)
+    with positions_in(design.kept):
+        t = as_time(sub[time], time)
+        st = as_status(sub[status], t.size, status)
     if np.any(st < 0):
         raise InputError(status, "codes must be >= 0 (0 = censored)", np.flatnonzero(st < 0))
-    if not isinstance(cause, (int, np.integer)) or not np.any(st == cause):
+    if not is_real(cause) or float(cause) != round(float(cause)) or not np.any(st == cause):
         raise InputError("cause", f"{cause!r} does not occur in {status}")
+    cause = int(cause)
     if timefix:
         fixed = merge_near_ties(t)
         t = fixed.arrays[0]
         if (note := fixed.note()) is not None:
             warnings.append(note)
-    x = design.matrix - design.matrix.mean(axis=0)
+    xc = design.matrix - design.matrix.mean(axis=0)
+    est, aliased = estimable_columns(xc, design.columns)
+    if aliased:
+        warnings.append(f"collinear or constant column(s) {aliased!r}: not estimable (NaN)")
+    if est.size == 0:
+        raise InputError(
+            "covariates", "no estimable column: every covariate is constant or collinear"
+        )
+    x = xc[:, est]
     s = _setup(t, st, int(cause))
-    beta: FloatArray = np.zeros(x.shape[1])
-    ev0 = _evaluate(s, x, beta)
-    cur = ev0
-    converged = False
-    iterations = 0
-    for iterations in range(1, max_iter + 1):  # noqa: B007 - the count is reported
-        step = np.asarray(np.linalg.solve(cur.information, cur.score), dtype=np.float64)
-        new_beta = beta + step
-        new = _evaluate(s, x, new_beta)
-        halvings = 0
-        while (not np.isfinite(new.loglik) or new.loglik < cur.loglik - 1e-12 * abs(cur.loglik)) \
-                and halvings < 40:
-            new_beta = (beta + new_beta) / 2.0
-            new = _evaluate(s, x, new_beta)
-            halvings += 1
-        change = abs(new.loglik - cur.loglik)
-        beta, cur = new_beta, new
-        if change <= 1e-13 * max(1.0, abs(cur.loglik)) or np.max(np.abs(step)) < 1e-10:
-            last = np.asarray(np.linalg.solve(cur.information, cur.score), dtype=np.float64)
-            trial = _evaluate(s, x, beta + last)
-            if trial.loglik >= cur.loglik - 1e-12 * abs(cur.loglik):
-                beta, cur = beta + last, trial
-            converged = True
-            break
-    if not converged:
-        warnings.append(f"did not converge in {max_iter} iterations; estimates are not reliable")
-    inv_info = np.linalg.inv(cur.information)
-    infl = _influence(s, x, cur)
-    var = inv_info @ (infl.T @ infl) @ inv_info
+    ev0 = _evaluate(s, x, np.zeros(x.shape[1]))
+    outcome, cur = maximise(lambda b: _evaluate(s, x, b), x.shape[1], max_iter)
+    beta, iterations, converged = outcome.beta, outcome.iterations, outcome.converged
+    if outcome.note:
+        warnings.append(outcome.note)
+    infinite_est = np.zeros(beta.size, dtype=np.bool_)
+    infinite_est[outcome.drifting] = True
+    if infinite_est.any():
+        names = [design.columns[est[j]] for j in outcome.drifting]
+        warnings.append(
+            f"coefficient(s) {names!r} may be infinite (monotone pseudo-likelihood, e.g. no "
+            f"events of cause {cause} in a category): not converged; their SEs, tests and CIs "
+            "are not reported"
+        )
+    inv_info = safe_inverse(cur.information)
+    p_full = design.matrix.shape[1]
+    var = np.full((p_full, p_full), np.nan)
+    if inv_info is not None:
+        infl = _influence(s, x, cur)
+        var[np.ix_(est, est)] = inv_info @ (infl.T @ infl) @ inv_info
+    coef = np.full(p_full, np.nan)
+    coef[est] = beta
+    infinite = np.zeros(p_full, dtype=np.bool_)
+    infinite[est] = infinite_est
     se = np.sqrt(np.diag(var))
-    z = beta / se
+    se[infinite] = np.nan
+    z = coef / se
     zq = z_value(level)
-    table = pd.DataFrame({
-        "term": list(design.columns), "coef": beta, "exp_coef": np.exp(beta), "se": se,
-        "z": z, "p_value": 2.0 * _special.ndtr(-np.abs(z)),
-        "lower": np.exp(beta - zq * se), "upper": np.exp(beta + zq * se),
-    })
+    with np.errstate(over="ignore"):
+        table = pd.DataFrame({
+            "term": list(design.columns), "coef": coef, "exp_coef": np.exp(coef), "se": se,
+            "z": z, "p_value": 2.0 * _special.ndtr(-np.abs(z)),
+            "lower": np.exp(coef - zq * se), "upper": np.exp(coef + zq * se),
+            "infinite": infinite,
+        })
+    beta = coef
     lr = 2.0 * (cur.loglik - ev0.loglik)
-    df = int(beta.size)
+    df = int(est.size)
     tests = MappingProxyType({"likelihood_ratio": TestStatistic(
         float(lr), df, float(_special.chdtrc(df, lr)))})
     method = MappingProxyType({
@@ -327,7 +337,8 @@ def fine_gray(
         "conf_level": level,
         "timefix": timefix,
         "r_call": f"cmprsk::crr({time}, {status}, cov1 = model.matrix(~ "
-        + " + ".join(dict.fromkeys(design.assign)) + f")[, -1], failcode = {cause})",
+        + " + ".join(dict.fromkeys(design.assign)) + f")[, -1], failcode = {cause}, "
+        "gtol = 1e-12)",
     })
     return FineGrayResult(
         cause=int(cause), terms=design.columns, coef=frozen_array(beta), var=frozen_array(var),

@@ -25,10 +25,10 @@ import pandas as pd
 from scipy import special as _special
 
 from rrball._format import format_p, format_table
-from rrball._result import ResultMixin, json_safe
-from rrball._validate import FloatArray, as_groups, as_time
+from rrball._result import ResultMixin, frozen_array, json_safe
+from rrball._validate import FloatArray, as_groups, as_time, is_real
 from rrball.errors import InputError
-from rrball.stats._risk_sets import merge_near_ties
+from rrball.stats._risk_sets import chi_square_form, merge_near_ties
 from rrball.stats.competing_risks import as_status
 
 __all__ = ["GrayTestResult", "gray_test"]
@@ -130,11 +130,7 @@ def _stratum(
     # a_t = fb * tr * (diag(p) - p p'), p_i = (n_i / S_i(t-)) / tr; c = cumulative a * d1 / ...
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(active[:, None] & (tr[:, None] > 0), weight_n / tr[:, None], 0.0)
-        outer = p[:, :, None] * np.eye(k)[None] - p[:, :, None] * p[:, None, :]
-        a = (fb * tr)[:, None, None] * outer
-        a = np.where(np.isfinite(a), a, 0.0)
         scale = np.where(active & (tr > 0), nd1 / (tr * (1.0 - f0_before)), 0.0)
-    c = np.cumsum(a * scale[:, None, None], axis=0)
     f0 = f0_after
     with np.errstate(divide="ignore", invalid="ignore"):
         # cause of interest, per group k
@@ -150,11 +146,28 @@ def _stratum(
         u5 = np.where(d2 > 1, 1.0 - (d2 - 1.0) / (at_risk - 1.0), 1.0)
         u3 = np.where(on2, u5 * s_before**2 * d2 / at_risk**2, 0.0)
     v3 = (t4**2 * t3 + u4**2 * u3).sum(axis=0)
-    w1 = a - t4[:, None, :] * c  # (t, i, k)
-    w2 = u4[:, None, :] * c
-    v2 = (np.einsum("tik,tk,tk->ik", w1, t4, t3) - np.einsum("tik,tk,tk->ik", w2, u4, u3))
-    v = np.einsum("tik,tjk,tk->ij", w1, w1, t3) + np.einsum("tik,tjk,tk->ij", w2, w2, u3)
-    c_end = c[-1]
+    # the (time, k, k) terms are built in blocks of time so memory stays O(block * k^2)
+    v2 = np.zeros((k, k))
+    v = np.zeros((k, k))
+    c_prev = np.zeros((k, k))
+    block = max(1, 2_000_000 // (k * k))
+    eye = np.eye(k)[None]
+    for lo in range(0, n_t, block):
+        sl = slice(lo, min(lo + block, n_t))
+        pb = p[sl]
+        with np.errstate(invalid="ignore"):
+            a = (fb[sl] * tr[sl])[:, None, None] * (pb[:, :, None] * eye
+                                                     - pb[:, :, None] * pb[:, None, :])
+        a = np.where(np.isfinite(a), a, 0.0)
+        c = c_prev + np.cumsum(a * scale[sl, None, None], axis=0)
+        w1 = a - t4[sl, None, :] * c  # (t, i, k)
+        w2 = u4[sl, None, :] * c
+        v2 += np.einsum("tik,tk,tk->ik", w1, t4[sl], t3[sl])
+        v2 -= np.einsum("tik,tk,tk->ik", w2, u4[sl], u3[sl])
+        v += np.einsum("tik,tjk,tk->ij", w1, w1, t3[sl])
+        v += np.einsum("tik,tjk,tk->ij", w2, w2, u3[sl])
+        c_prev = c[-1]
+    c_end = c_prev
     v = v + (c_end * v3[None, :]) @ c_end.T + c_end @ v2.T + v2 @ c_end.T
     return score, v
 
@@ -187,7 +200,7 @@ def gray_test(
     negative = np.flatnonzero(st < 0)
     if negative.size:
         raise InputError("status", "codes must be >= 0 (0 = censored)", negative)
-    if not isinstance(rho, (int, float)) or not np.isfinite(rho) or rho < 0:
+    if not is_real(rho) or not np.isfinite(rho) or rho < 0:
         raise InputError("rho", f"must be a finite number >= 0, got {rho!r}")
     groups = as_groups(group, t.size, "group", levels=levels)
     if groups.k < 2:
@@ -216,16 +229,13 @@ def gray_test(
             sc, v = _stratum(t[m], st[m], groups.codes[m], k, cause, float(rho))
             score += sc
             cov += v
-        sub = cov[: k - 1, : k - 1]
-        try:
-            stat = float(score[: k - 1] @ np.linalg.solve(sub, score[: k - 1]))
-        except np.linalg.LinAlgError:
-            stat = float(score[: k - 1] @ np.linalg.pinv(sub) @ score[: k - 1])
-            warnings.append(f"cause {cause}: singular covariance, generalised inverse used")
-        df = k - 1
-        rows.append((cause, stat, df, float(_special.chdtrc(df, stat))))
-        scores[cause] = score
-        covs[cause] = cov
+        stat, df, note = chi_square_form(score[: k - 1], cov[: k - 1, : k - 1])
+        if note:
+            warnings.append(f"cause {cause}: {note}")
+        p_value = float(_special.chdtrc(df, stat)) if df > 0 else float("nan")
+        rows.append((cause, stat, df, p_value))
+        scores[cause] = frozen_array(score)
+        covs[cause] = frozen_array(cov)
     gname = getattr(group, "name", None) or "group"
     sname = getattr(strata, "name", None) or "strata"
     method = MappingProxyType({

@@ -64,6 +64,7 @@ class KaplanMeierResult(ResultMixin):
     _curves: Curves = field(repr=False)
     _lower: FloatArray = field(repr=False)
     _upper: FloatArray = field(repr=False)
+    _summary_table: pd.DataFrame = field(repr=False)
 
     # ---- data ------------------------------------------------------------------------------
     @property
@@ -201,22 +202,30 @@ class KaplanMeierResult(ResultMixin):
         """Median survival with CI (``quantile(0.5)``)."""
         return self.quantile(0.5)
 
+    @property
+    def summary_table(self) -> pd.DataFrame:
+        """The table ``print(fit)`` shows: ``group, n, events, median, lower, upper``.
+
+        R's print rule for the median differs from ``quantile()`` in one case: when S sits
+        exactly at 0.5 up to the end of follow-up, print reports the start of that stretch and
+        ``quantile()`` (``.median()``) the midpoint to the last observation time.
+        """
+        return self._summary_table.copy()
+
     # ---- printing ---------------------------------------------------------------------------
     def summary(self) -> str:
-        med = self.median()
         pct = f"{self.conf_level:g}"
         header = ["", "n", "events", "median", f"{pct}LCL", f"{pct}UCL"]
         rows = []
-        for k, label in enumerate(self.groups):
-            m = med.iloc[k]
+        for r in self._summary_table.itertuples():
             rows.append(
                 [
-                    "all" if len(self.groups) == 1 else f"{self.method['group']}={label}",
-                    str(self.n[label]),
-                    str(self.events[label]),
-                    format_number(float(m["estimate"])),
-                    format_number(float(m["lower"])),
-                    format_number(float(m["upper"])),
+                    "all" if len(self.groups) == 1 else f"{self.method['group']}={r.group}",
+                    str(r.n),
+                    str(r.events),
+                    format_number(r.median),
+                    format_number(r.lower),
+                    format_number(r.upper),
                 ]
             )
         lines = [
@@ -238,7 +247,9 @@ class KaplanMeierResult(ResultMixin):
         )
 
 
-def _crossing(t: FloatArray, values: FloatArray, level: float) -> float:
+def _crossing(
+    t: FloatArray, values: FloatArray, level: float, *, print_rule: bool = False
+) -> float:
     """Where the horizontal line at ``level`` meets a step curve (R ``quantile.survfit`` rule).
 
     The answer is the first time the curve takes its largest value at or below ``level``. For a
@@ -258,6 +269,8 @@ def _crossing(t: FloatArray, values: FloatArray, level: float) -> float:
         return float(t[i])
     with np.errstate(invalid="ignore"):
         drops = np.flatnonzero(values[i + 1 :] < level - tol)
+    if not drops.size and print_rule:
+        return float(t[i])  # print.survfit: no later drop, no midpoint
     end = float(t[i + 1 + int(drops[0])]) if drops.size else float(t[-1])
     return (float(t[i]) + end) / 2.0
 
@@ -360,6 +373,18 @@ def kaplan_meier(
             "r_call": f'survfit({lhs} ~ {rhs}, conf.type = "{conf_type}", conf.int = {level:g})',
         }
     )
+    rows = []
+    for k, label in enumerate(groups.labels):
+        sl = curves.rows(k)
+        t_k = curves.time[sl]
+        rows.append((label, int(counts[k]), int(events[k]),
+                     _crossing(t_k, curves.surv[sl], 0.5, print_rule=True),
+                     _crossing(t_k, lower[sl], 0.5, print_rule=True),
+                     _crossing(t_k, upper[sl], 0.5, print_rule=True)))
+    summary_table = pd.DataFrame(rows, columns=["group", "n", "events", "median", "lower", "upper"])
+    for arr in (curves.time, curves.n_risk, curves.n_event, curves.n_censor, curves.surv,
+                curves.se_cumhaz, lower, upper):
+        arr.setflags(write=False)
     return KaplanMeierResult(
         groups=groups.labels,
         conf_type=conf_type,
@@ -374,4 +399,5 @@ def kaplan_meier(
         _curves=curves,
         _lower=lower,
         _upper=upper,
+        _summary_table=summary_table,
     )

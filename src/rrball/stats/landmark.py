@@ -22,8 +22,15 @@ import pandas as pd
 
 from rrball._format import format_number
 from rrball._result import ResultMixin, json_safe
-from rrball._validate import as_event, as_time
+from rrball._validate import as_event, as_time, is_real
 from rrball.errors import InputError
+
+
+def _refuse_dates(series: pd.Series, name: str) -> None:
+    if series.dtype.kind in "mM" or isinstance(series.dtype, pd.DatetimeTZDtype):
+        raise InputError(name, "holds dates; give switch times as numbers from the origin "
+                         "(e.g. days from diagnosis)")
+
 
 __all__ = ["LandmarkData", "landmark"]
 
@@ -128,7 +135,7 @@ def landmark(
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError("data", "must be a pandas DataFrame with one row per patient")
-    if not isinstance(landmark, (int, float)) or not np.isfinite(landmark) or landmark < 0:
+    if not is_real(landmark) or not np.isfinite(landmark) or landmark < 0:
         raise InputError("landmark", f"must be a finite time >= 0, got {landmark!r}")
     if (event is None) == (status is None):
         raise InputError("event", "give exactly one of event= (0/1) or status= (competing risks)")
@@ -147,6 +154,7 @@ def landmark(
         if name in data.columns:
             raise InputError("covariates_at_landmark", f"{name!r} already is a column of data")
         if isinstance(spec, str):
+            _refuse_dates(_column(data, spec, "covariates_at_landmark"), spec)
             switch = pd.to_numeric(_column(data, spec, "covariates_at_landmark"), errors="coerce")
             raw = data[spec]
             not_numeric = np.flatnonzero(switch.isna().to_numpy() & raw.notna().to_numpy())
@@ -157,6 +165,7 @@ def landmark(
             s_time = switch.to_numpy(dtype=np.float64)
             happened = ~np.isnan(s_time)
         elif isinstance(spec, tuple) and len(spec) == 2:
+            _refuse_dates(_column(data, spec[0], "covariates_at_landmark"), spec[0])
             s_time = pd.to_numeric(
                 _column(data, spec[0], "covariates_at_landmark"), errors="coerce"
             ).to_numpy(dtype=np.float64)

@@ -18,9 +18,9 @@ from scipy import special as _special
 
 from rrball._format import format_number, format_p, format_table
 from rrball._result import ResultMixin, frozen_array, json_safe
-from rrball._validate import FloatArray, as_event, as_groups, as_time
+from rrball._validate import FloatArray, as_event, as_groups, as_time, is_real
 from rrball.errors import InputError
-from rrball.stats._risk_sets import merge_near_ties, runs, split_cells
+from rrball.stats._risk_sets import chi_square_form, merge_near_ties, runs, split_cells
 
 __all__ = ["LogRankResult", "logrank_test"]
 
@@ -191,7 +191,7 @@ def logrank_test(
     groups = as_groups(group, t.size, "group", levels=levels)
     if groups.k < 2:
         raise InputError("group", "needs at least two groups to compare")
-    if not isinstance(rho, (int, float)) or not np.isfinite(rho) or rho < 0:
+    if not is_real(rho) or not np.isfinite(rho) or rho < 0:
         raise InputError("rho", f"must be a finite number >= 0, got {rho!r}")
     st = as_groups(strata, t.size, "strata") if strata is not None else None
     if not ev.any():
@@ -232,12 +232,11 @@ def logrank_test(
     else:
         diff = (observed - expected)[keep[1:]]
         sub = variance[np.ix_(keep[1:], keep[1:])]
-        try:
-            statistic = float(diff @ np.linalg.solve(sub, diff))
-        except np.linalg.LinAlgError:
-            statistic = float(diff @ np.linalg.pinv(sub) @ diff)
-            warnings.append("variance matrix singular: generalised inverse used")
-        p_value = float(_special.chdtrc(df, statistic))  # upper tail of chi-square(df)
+        statistic, df, note = chi_square_form(diff, sub)
+        if note:
+            warnings.append(note)
+        # upper tail of chi-square(df)
+        p_value = float(_special.chdtrc(df, statistic)) if df > 0 else float("nan")
     counts = np.bincount(groups.codes, minlength=k)
     gname = getattr(group, "name", None) or "group"
     sname = getattr(strata, "name", None) or "strata"

@@ -19,7 +19,7 @@ from scipy import stats as _sps
 
 from rrball._format import format_number, format_p, format_table
 from rrball._result import ResultMixin, json_safe
-from rrball._validate import check_conf_level
+from rrball._validate import check_conf_level, is_real
 from rrball.errors import InputError
 from rrball.stats._ci import z_value
 from rrball.stats._km_core import Curves
@@ -137,7 +137,7 @@ def restricted_mean_survival_time(
     A_j^2 d_j / (n_j (n_j - d_j)) with A_j the area under S from t_j to tau.
     Equivalent R: ``print(survfit(Surv(time, event) ~ group), rmean = tau)``.
     """
-    if not isinstance(tau, (int, float)) or not np.isfinite(tau) or tau <= 0:
+    if not is_real(tau) or not np.isfinite(tau) or tau <= 0:
         raise InputError("tau", f"must be a positive finite time, got {tau!r}")
     level = check_conf_level(conf_level)
     km = kaplan_meier(time, event, group=group, levels=levels, timefix=timefix)

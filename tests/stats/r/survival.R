@@ -32,6 +32,10 @@ neartie_df <- data.frame(id = ndata$id, status = ndata$status, arm = ndata$x %% 
                          fudays = as.numeric(ndata$end.dt - ndata$enroll.dt),
                          fuyrs = ndata$end.age - ndata$enroll.age)
 write_data(neartie_df, "neartie.csv")
+# Near ties close to 0 (early deaths in years): R's absolute tolerance merges them too.
+nearzero_df <- data.frame(time = c(0.05, 0.05 + 5e-9, 0.1, 0.2, 0.3, 0.05 + 2e-9, 0.4, 0.15),
+                          status = c(1, 1, 1, 0, 1, 1, 0, 1), arm = c(1, 2, 1, 2, 1, 2, 2, 1))
+write_data(nearzero_df, "nearzero.csv")
 
 # ---- helpers ------------------------------------------------------------------------------------
 strata_labels <- function(fit) {
@@ -134,6 +138,8 @@ km_case("kaplan_meier__channing__gender_entry", channing_df, "channing.csv", "ag
 # Near ties from dates: R merges them (timefix = TRUE), so years give the same curve as days.
 km_case("kaplan_meier__neartie__years", neartie_df, "neartie.csv", "fuyrs", "status",
         times = c(0, 3.6, 3.65, 3.7, 4))
+km_case("kaplan_meier__nearzero__arm", nearzero_df, "nearzero.csv", "time", "status", "arm",
+        times = c(0, 0.05, 0.1, 0.5))
 km_case("kaplan_meier__neartie__days", neartie_df, "neartie.csv", "fudays", "status",
         times = c(0, 1315, 1333, 1350, 1461))
 
@@ -154,6 +160,7 @@ lr_case("logrank__bmt__dfs_group", bmt_df, "bmt.csv", "t2", "d3", "group")
 lr_case("logrank__bmt__dfs_group_strata_sex", bmt_df, "bmt.csv", "t2", "d3", "group", strata = "z3")
 lr_case("logrank__bmt__dfs_group_peto", bmt_df, "bmt.csv", "t2", "d3", "group", rho = 1)
 lr_case("logrank__neartie__arm_years", neartie_df, "neartie.csv", "fuyrs", "status", "arm")
+lr_case("logrank__nearzero__arm", nearzero_df, "nearzero.csv", "time", "status", "arm")
 
 # ---- landmark at day 100 (bmt): alive and in follow-up beyond day 100, clock restarted ----------
 L <- 100
