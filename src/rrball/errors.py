@@ -7,9 +7,16 @@ arguments, positions or study IDs only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-__all__ = ["ClinicalInputError", "InputError", "RRBallError"]
+__all__ = [
+    "ClinicalInputError",
+    "CohortIssue",
+    "CohortValidationError",
+    "InputError",
+    "RRBallError",
+]
 
 _MAX_POSITIONS_SHOWN = 10
 
@@ -55,3 +62,39 @@ class ClinicalInputError(RRBallError, ValueError):
         self.value = value
         self.accepted = accepted
         super().__init__(f"{field} = {value!r} is not accepted: {accepted}")
+
+
+@dataclass(frozen=True, slots=True)
+class CohortIssue:
+    """One validation entry of data-dictionary.md §3.6 (an error ``E`` or a warning ``W``).
+
+    ``row`` is 1-based as the user sees it (header = 1), ``None`` for file- or table-level rules;
+    ``value`` is the raw text (<= 60 characters) or ``"<redacted>"`` for identifier columns.
+    """
+
+    table: str
+    row: int | None
+    column: str | None
+    value: str | None
+    rule_id: str
+    severity: str
+    message: str
+    fix: str
+    source: str
+
+
+class CohortValidationError(RRBallError, ValueError):
+    """A cohort import was refused: ``errors`` lists every violation (data-dictionary.md §3.6).
+
+    Nothing is returned or written when this is raised. The message counts the errors and shows
+    the first few; identifier values never appear (they are ``"<redacted>"`` in the entries).
+    """
+
+    def __init__(self, errors: Sequence[CohortIssue], warnings: Sequence[CohortIssue] = ()) -> None:
+        self.errors: tuple[CohortIssue, ...] = tuple(errors)
+        self.warnings: tuple[CohortIssue, ...] = tuple(warnings)
+        n = len(self.errors)
+        head = "; ".join(e.message for e in self.errors[:3])
+        more = f" (and {n - 3} more)" if n > 3 else ""
+        noun = "error" if n == 1 else "errors"
+        super().__init__(f"cohort refused: {n} validation {noun}: {head}{more}")

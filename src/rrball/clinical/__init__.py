@@ -4,10 +4,20 @@ Research tool, not for clinical dosing decisions.
 """
 
 from rrball.clinical.anthropometry import BSA_FORMULAS, BodySurfaceAreaResult, body_surface_area
+from rrball.clinical.best_response import (
+    BASELINE_STATES,
+    BEST_RESPONSE_RANK,
+    BaselineStateResult,
+    BestResponseResult,
+    baseline_disease_state,
+    best_overall_response,
+)
 from rrball.clinical.calendar import (
+    INTERRUPTION_CONTINUE_MAX_DAYS,
     CalendarBreak,
     CalendarCycle,
     CalendarRow,
+    Interruption,
     TreatmentCalendar,
     treatment_calendar,
 )
@@ -19,6 +29,14 @@ from rrball.clinical.dosing import (
     inotuzumab_dose,
     regimen_doses,
     response_category,
+)
+from rrball.clinical.modifications import (
+    CycleDelayResult,
+    DoseModificationResult,
+    blinatumomab_restart_rule,
+    blinatumomab_toxicity_action,
+    inotuzumab_cycle_delay,
+    inotuzumab_toxicity_action,
 )
 from rrball.clinical.regimens.regimen import Regimen, list_regimens, load_regimen_yaml, regimen
 from rrball.clinical.response import (
@@ -42,18 +60,26 @@ from rrball.clinical.toxicity import (
 )
 
 __all__ = [
+    "BASELINE_STATES",
+    "BEST_RESPONSE_RANK",
     "BLINATUMOMAB_INDICATIONS",
     "BSA_FORMULAS",
     "CRITERIA_SETS",
     "DISCLAIMER",
+    "INTERRUPTION_CONTINUE_MAX_DAYS",
     "SOURCES",
     "UNVERIFIED",
     "Assessment",
+    "BaselineStateResult",
+    "BestResponseResult",
     "BodySurfaceAreaResult",
     "CalendarBreak",
     "CalendarCycle",
     "CalendarRow",
+    "CycleDelayResult",
+    "DoseModificationResult",
     "DoseResult",
+    "Interruption",
     "Regimen",
     "RegimenDosesResult",
     "ResponseResult",
@@ -61,7 +87,11 @@ __all__ = [
     "SOSVODResult",
     "ToxicityGrade",
     "TreatmentCalendar",
+    "baseline_disease_state",
+    "best_overall_response",
     "blinatumomab_dose",
+    "blinatumomab_restart_rule",
+    "blinatumomab_toxicity_action",
     "body_surface_area",
     "ctcae_grade",
     "derive_response",
@@ -70,7 +100,9 @@ __all__ = [
     "grade_crs",
     "grade_febrile_neutropenia",
     "grade_icans",
+    "inotuzumab_cycle_delay",
     "inotuzumab_dose",
+    "inotuzumab_toxicity_action",
     "list_regimens",
     "load_regimen_yaml",
     "mrd_to_fraction",

@@ -461,6 +461,7 @@ def cycle_doses(
     extra_inputs: Mapping[str, Any] | None = None,
 ) -> tuple[CycleBlock, list[tuple[Administration, DoseResult]], list[str]]:
     """Per administration of ``cycle``: the dose (computed once, at its first day) and warnings."""
+    reg.require_calculable()
     block = reg.block_for(cycle, values)
     out: list[tuple[Administration, DoseResult]] = []
     notes: list[str] = []
@@ -550,6 +551,7 @@ def regimen_doses(
     cycle_i = _check_cycle(cycle)
     day_i = None if day is None else _check_day(day)
     reg = regimen(regimen_name)
+    reg.require_calculable()
     values = reg.resolve_parameters(dict(parameters or {}))
     p = _patient(reg, weight_kg, height_cm, age_years, formula, variant, response_before_cycle)
     block, pairs, notes = cycle_doses(

@@ -117,7 +117,11 @@ class DoseRule(_Model):
 
 
 class Administration(_Model):
-    """A drug given on some days of a cycle, with its dose rules (first matching rule applies)."""
+    """A drug given on some days of a cycle, with its dose rules (first matching rule applies).
+
+    ``also_on_restart`` (premedication): given again when an infusion restarts after an
+    interruption inside the cycle (blinatumomab, restart after >= 4 h [S:L-BLIN]).
+    """
 
     drug: str
     role: Literal["treatment", "premedication"] = "treatment"
@@ -130,6 +134,7 @@ class Administration(_Model):
     age_min_years: float | None = None
     age_below_years: float | None = None
     when_parameter: dict[str, ParamValue] | None = None
+    also_on_restart: bool = False
     dose: list[DoseRule] = Field(min_length=1)
 
     @field_validator("days", mode="before")
@@ -208,6 +213,7 @@ class Regimen(_Model):
     unverified: UNumbers = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     max_cycles: int | None = Field(default=None, ge=1)
+    context_only: SourceText | None = None
     variants: dict[str, str] = Field(default_factory=dict)
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     blocks: list[CycleBlock] = Field(min_length=1)
@@ -247,6 +253,20 @@ class Regimen(_Model):
         return self
 
     # ---- lookups ------------------------------------------------------------------------
+    def require_calculable(self) -> None:
+        """Refuse dose calculation for a context-only regimen (e.g. the TKIs of §2.9).
+
+        Such a definition records the usual doses as context; exposure belongs in a
+        concomitant-medication record (drug, start, stop, dose if known), never a computed dose.
+        """
+        if self.context_only is not None:
+            raise ClinicalInputError(
+                "regimen",
+                self.name,
+                "a regimen for dose calculation; "
+                f"{self.name} is context only, not for calculators: {self.context_only}",
+            )
+
     def resolve_parameters(self, overrides: dict[str, ParamValue] | None) -> dict[str, ParamValue]:
         """Defaults updated by ``overrides``; unknown names or out-of-range values are refused.
 

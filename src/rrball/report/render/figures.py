@@ -1,0 +1,42 @@
+"""Saving figures: PNG (raster) and PDF/SVG (vector)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+__all__ = ["FIGURE_FORMATS", "figure_bytes", "save_figure"]
+
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+
+def figure_bytes(fig: Figure, fmt: str, *, dpi: int | None = None) -> bytes:
+    """The figure encoded as ``png``, ``pdf`` or ``svg`` (metadata without dates: reproducible)."""
+    if fmt not in FIGURE_FORMATS:
+        raise ValueError(f"format {fmt!r} is not one of {', '.join(FIGURE_FORMATS)}")
+    buf = io.BytesIO()
+    metadata: dict[str, str | None] = {"Creator": "rrball"}
+    if fmt == "pdf":
+        metadata["CreationDate"] = None
+    if fmt == "svg":
+        metadata = {"Creator": "rrball", "Date": None}
+    if fmt == "png":
+        metadata = {"Software": "rrball"}
+    fig.savefig(buf, format=fmt, dpi=dpi or fig.dpi, metadata=metadata)
+    return buf.getvalue()
+
+
+def save_figure(fig: Figure, path_stem: str | Path,
+                formats: Sequence[str] = FIGURE_FORMATS) -> list[Path]:
+    """Write ``path_stem.<fmt>`` for each format; returns the paths written."""
+    stem = Path(path_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        path = stem.with_name(f"{stem.name}.{fmt}")
+        path.write_bytes(figure_bytes(fig, fmt))
+        paths.append(path)
+    return paths

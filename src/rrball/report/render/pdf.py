@@ -1,0 +1,33 @@
+"""PDF through weasyprint from the same self-contained HTML."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from rrball.report.document import Report
+from rrball.report.render.html import html_document
+from rrball.report.styles import Style
+
+__all__ = ["render_pdf"]
+
+_PAGE_CSS = "@page { size: A4; margin: 18mm 15mm; }"
+
+
+def render_pdf(report: Report, path: str | Path, style: Style | None = None) -> Path:
+    """Write an A4 PDF of the report (weasyprint; no network access: nothing external)."""
+    with warnings.catch_warnings():
+        # weasyprint warns at import when the system lacks libharfbuzz-subset (a packaging
+        # notice about future versions, not about this document)
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+        import weasyprint
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc = html_document(report, style).replace("</style>", _PAGE_CSS + "</style>", 1)
+
+    def _no_fetch(url: str) -> dict[str, object]:
+        raise ValueError(f"external resource refused: {url}")
+
+    weasyprint.HTML(string=doc, url_fetcher=_no_fetch).write_pdf(str(out))
+    return out
