@@ -77,12 +77,16 @@ def test_km_into_given_axes_and_without_risk_table(bmt: pd.DataFrame) -> None:
     assert len(ax.child_axes) == 1  # the risk table is an inset under ax
 
 
-def test_cif_needs_numbers_at_risk(bmt_competing: pd.DataFrame) -> None:
-    """The CIF risk table reads a Kaplan-Meier result of the same patients; mismatches fail."""
+def test_cif_numbers_at_risk(bmt_competing: pd.DataFrame) -> None:
+    """The CIF risk table reads the result's own numbers at risk, the same as an all-cause
+    Kaplan-Meier of the same patients; a Kaplan-Meier of other patients is refused."""
     c = bmt_competing
     cif = cumulative_incidence(c["time"], c["status"], group=c["group"])
-    with pytest.raises(ValueError, match="at_risk"):
-        cif_plot(cif)
+    km = kaplan_meier(c["time"], c["status"] > 0, group=c["group"])
+    ticks = [0.0, 500.0, 1000.0, 2000.0]
+    own = cif.at(ticks).drop_duplicates(["group", "time"])["n_risk"].to_numpy()
+    np.testing.assert_array_equal(own, km.at(ticks, extend=True)["n_risk"].to_numpy())
+    assert len(cif_plot(cif).axes) == 2
     other = kaplan_meier(c["time"][:50], c["status"][:50] > 0, group=c["group"][:50])
     with pytest.raises(ValueError, match=r"same patients|groups"):
         cif_plot(cif, at_risk=other)

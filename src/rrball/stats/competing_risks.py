@@ -157,15 +157,24 @@ class CumulativeIncidenceResult(ResultMixin):
                                "warnings": list(self.warnings), "n": dict(self.n),
                                "table": self.table.to_dict(orient="list")}))
 
+    @property
+    def last_time(self) -> Mapping[Hashable, float]:
+        """Each group's last observation time (any status): curves end there."""
+        return MappingProxyType({g: float(c.time[-1]) for g, c in zip(self.groups, self._curves,
+                                                                        strict=True)})
+
     def at(self, times: Sequence[float] | FloatArray | float) -> pd.DataFrame:
         """Estimates at chosen times, as ``cmprsk::timepoints``: the value at the last event time
-        at or before t; NaN after the group's last observation (any status)."""
+        at or before t; NaN after the group's last observation (any status). ``n_risk`` is the
+        number still under observation at t (time >= t), 0 after the last observation."""
         req = np.sort(as_time(np.atleast_1d(np.asarray(times, dtype=float)), "times"))
         z = z_value(self.conf_level)
         rows = []
         for label, c in zip(self.groups, self._curves, strict=True):
             idx = np.searchsorted(c.time, req, side="right") - 1
             beyond = req > c.time[-1]
+            nxt = np.searchsorted(c.time, req, side="left")
+            n_risk = np.where(nxt < c.time.size, c.n_risk[np.minimum(nxt, c.time.size - 1)], 0)
             for j, cause in enumerate(self.causes):
                 est = np.where(idx >= 0, c.estimate[np.maximum(idx, 0), j], 0.0)
                 var = np.where(idx >= 0, c.variance[np.maximum(idx, 0), j], 0.0)
@@ -173,10 +182,10 @@ class CumulativeIncidenceResult(ResultMixin):
                 var = np.where(beyond, np.nan, var)
                 lower, upper = _loglog_ci(est, var, z)
                 for k, t in enumerate(req):
-                    rows.append((label, cause, float(t), est[k], var[k], np.sqrt(var[k]),
-                                 lower[k], upper[k]))
-        return pd.DataFrame(rows, columns=["group", "cause", "time", "estimate", "variance",
-                                           "std_err", "lower", "upper"])
+                    rows.append((label, cause, float(t), int(n_risk[k]), est[k], var[k],
+                                 np.sqrt(var[k]), lower[k], upper[k]))
+        return pd.DataFrame(rows, columns=["group", "cause", "time", "n_risk", "estimate",
+                                           "variance", "std_err", "lower", "upper"])
 
     def summary(self) -> str:
         lines = [

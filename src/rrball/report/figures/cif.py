@@ -61,15 +61,11 @@ def cif_plot(
 ) -> Figure:
     """Cumulative incidence of ``cause`` per group, rising step curves from 0.
 
-    ``test`` (a :class:`GrayTestResult`) adds Gray's test for that cause. The risk table needs
-    ``at_risk``, a Kaplan-Meier result of the same patients with any event as the event (see
-    :func:`numbers_at_risk`); ``risk_table=True`` without it raises ``ValueError``.
+    ``test`` (a :class:`GrayTestResult`) adds Gray's test for that cause. Numbers at risk come
+    from ``result.at(ticks)``; ``at_risk`` (a Kaplan-Meier result of the same patients with any
+    event as the event) is accepted for compatibility and must then agree with ``result``.
     """
     st = style or get_style()
-    if risk_table and at_risk is None:
-        raise ValueError("risk_table=True needs at_risk=kaplan_meier(time, status > 0, "
-                         "group=...): CumulativeIncidenceResult has no numbers at risk "
-                         "between event times")
     if cause not in result.causes:
         raise ValueError(f"cause {cause} is not one of {result.causes}")
     label = (cause_labels or {}).get(cause, f"cause {cause}")
@@ -78,14 +74,9 @@ def cif_plot(
     with styled(st):
         fig, main, rt = layout_with_risk_table(st, ax, risk_table, len(groups))
         t_max = float(table["time"].max())
-        last_seen: dict[str, float] = {}
-        if at_risk is not None:  # extend each curve flat to the group's last observation
-            km_tab = at_risk.table
-            for g in groups:
-                rows = km_tab[km_tab["group"].astype(str) == str(g)] if "group" in \
-                    km_tab.columns else km_tab
-                last_seen[str(g)] = float(rows["time"].max())
-            t_max = max(t_max, *last_seen.values())
+        # extend each curve flat to the group's last observation
+        last_seen = {str(g): t for g, t in result.last_time.items()}
+        t_max = max(t_max, *last_seen.values())
         ticks = [float(t) for t in times] if times is not None else default_ticks(t_max)
         y_top = 0.0
         for i, g in enumerate(groups):
@@ -132,8 +123,9 @@ def cif_plot(
             (cause_labels or {}).get(c, f"cause {c}") for c in result.causes if c != cause))
         main.text(0.98, 0.03, "\n".join(notes), transform=main.transAxes, ha="right",
                   va="bottom", fontsize=st.font_size - 1)
-        if rt is not None and at_risk is not None:
-            nar = numbers_at_risk(result, at_risk, ticks)
+        if rt is not None:
+            nar = (numbers_at_risk(result, at_risk, ticks) if at_risk is not None
+                   else result.at(ticks).drop_duplicates(["group", "time"]))
             table_rows: list[tuple[str, str, list[int]]] = []
             for i, g in enumerate(groups):
                 counts = [int(v) for v in nar[nar["group"].astype(str) == str(g)]["n_risk"]]
