@@ -234,6 +234,10 @@ def cumulative_incidence(
         Optional group labels (sorted order unless ``levels``).
     conf_level:
         Level of the pointwise log(-log) intervals.
+    timefix:
+        Merge floating-point near ties first (default, as R survival; reported in
+        ``warnings``). ``cmprsk`` itself does not merge them: pass ``timefix=False`` to reproduce
+        cmprsk on data whose times differ only by rounding.
     """
     t = as_time(time, "time")
     st = as_status(status, t.size)

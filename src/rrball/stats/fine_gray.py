@@ -254,6 +254,10 @@ def fine_gray(
         The cause of interest (e.g. 1 = relapse); every other non-zero code competes.
     covariates:
         Column names or an additive right-hand side; text columns become treatment contrasts.
+    timefix:
+        Merge floating-point near ties first (default, as R survival; reported in
+        ``warnings``). ``cmprsk`` itself does not merge them: pass ``timefix=False`` to reproduce
+        cmprsk on data whose times differ only by rounding.
     """
     level = check_conf_level(conf_level)
     if not isinstance(data, pd.DataFrame):

@@ -194,6 +194,10 @@ def gray_test(
         Optional strata: scores and covariances are summed over strata.
     rho:
         Weight (1 - F0(t-))^rho on the subdistribution hazard differences (rho = 0: log-rank-like).
+    timefix:
+        Merge floating-point near ties first (default, as R survival; reported in
+        ``warnings``). ``cmprsk`` itself does not merge them: pass ``timefix=False`` to reproduce
+        cmprsk on data whose times differ only by rounding.
     """
     t = as_time(time, "time")
     st = as_status(status, t.size)
