@@ -137,16 +137,42 @@ def exact_rxc_p_value(table: IntMatrix) -> float:
         if states.shape[0] == 0:
             break
         # merge paths reaching the same node with the same past probability
-        key = np.column_stack((states, np.round(past * _MERGE_SCALE).astype(np.int64)))
-        uniq, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        states = uniq[:, :-1]
-        past = past[first]
+        node = _row_codes(states)
+        past_key = np.round(past * _MERGE_SCALE).astype(np.int64)
+        if node is None:
+            key = np.column_stack((states, past_key))
+            uniq, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+            group, n_groups = inverse.ravel(), uniq.shape[0]
+        else:
+            order = np.lexsort((past_key, node))
+            n_o, p_o = node[order], past_key[order]
+            new = np.ones(order.size, dtype=np.bool_)
+            new[1:] = (n_o[1:] != n_o[:-1]) | (p_o[1:] != p_o[:-1])
+            first = order[new]
+            group = np.empty(order.size, dtype=np.intp)
+            group[order] = np.cumsum(new) - 1
+            n_groups = first.size
         weight = np.asarray(
-            np.bincount(inverse.ravel(), weights=weight, minlength=uniq.shape[0]), dtype=np.float64
+            np.bincount(group, weights=weight, minlength=n_groups), dtype=np.float64
         )
+        states = states[first]
+        past = past[first]
     if states.shape[0]:
         total += _last_two_columns(states, past, weight, cols[-2:], lf, const, threshold)
     return float(min(1.0, total))
+
+
+def _row_codes(states: IntMatrix) -> npt.NDArray[np.int64] | None:
+    """One int64 per row (mixed radix over the row maxima), so rows can be grouped with a 1-d
+    sort instead of numpy's slow row-wise unique; None if the codes could overflow."""
+    if states.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    base = states.max(axis=0).astype(np.float64) + 1.0
+    if float(np.prod(base)) >= 2.0**62:
+        return None
+    radix = np.concatenate((np.cumprod(base[::-1])[::-1][1:], [1.0])).astype(np.int64)
+    out: npt.NDArray[np.int64] = states.astype(np.int64) @ radix
+    return out
 
 
 def _last_two_columns(
@@ -165,8 +191,13 @@ def _last_two_columns(
     """
     comps = _compositions(int(last_cols[0]), states.max(axis=0))
     wx = -lf[comps].sum(axis=1)
-    uniq, inverse = np.unique(states, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    node = _row_codes(states)
+    if node is None:
+        uniq, inverse = np.unique(states, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+    else:
+        codes, first, inverse = np.unique(node, return_index=True, return_inverse=True)
+        uniq = states[first]
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(uniq.shape[0] + 1))
     total = 0.0
