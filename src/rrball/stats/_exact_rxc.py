@@ -196,7 +196,7 @@ def _last_two_columns(
         uniq, inverse = np.unique(states, axis=0, return_inverse=True)
         inverse = inverse.ravel()
     else:
-        codes, first, inverse = np.unique(node, return_index=True, return_inverse=True)
+        _, first, inverse = np.unique(node, return_index=True, return_inverse=True)
         uniq = states[first]
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(uniq.shape[0] + 1))
