@@ -35,12 +35,17 @@ def repeats_for(n: int) -> int:
 
 
 SLOW = 60.0  # seconds: a tool this slow at one size is not run at the next (10x) size
+TIMEOUT = 300.0  # seconds for one (tool, task, n) process; recorded as "> 300 s"
+TIMED_OUT = float("inf")
 
 
 def _run(cmd: list[str]) -> float | None:
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=True,
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, check=True,
                              cwd=HERE)
+    except subprocess.TimeoutExpired:
+        print(f"  ! {' '.join(cmd[:4])}: over {TIMEOUT:.0f} s", file=sys.stderr)
+        return TIMED_OUT
     except (subprocess.SubprocessError, OSError) as exc:
         err = getattr(exc, "stderr", "") or str(exc)
         print(f"  ! {' '.join(cmd[:4])}: {err.strip().splitlines()[-1] if err else exc}",
@@ -89,7 +94,10 @@ def main() -> None:
             peers = [results[(task, n, p)] for p in PEERS]
             known = [p for p in peers if p is not None]
             ratio = f"{mine / min(known):.2f}" if mine and known else "n/a"
-            cells = " | ".join(f"{v:.4f}" if v is not None else "n/a" for v in [mine, *peers])
+            cells = " | ".join(
+                "n/a" if v is None else (f"> {TIMEOUT:.0f}" if v == TIMED_OUT else f"{v:.4f}")
+                for v in [mine, *peers]
+            )
             lines.append(f"| {label} | {n:.0e} | {cells} | {ratio} |")
     text = "\n".join(lines) + "\n"
     OUT.mkdir(exist_ok=True)
