@@ -112,7 +112,6 @@ class CoxResult(ResultMixin):
     naive_var: FloatArray
     loglik: tuple[float, float]
     tests: Mapping[str, TestStatistic]
-    concordance: Concordance | None
     n: int
     n_events: int
     iterations: int
@@ -131,6 +130,23 @@ class CoxResult(ResultMixin):
     _start: FloatArray | None = field(repr=False)
     _event: Any = field(repr=False)
     _estimable: IntArray = field(repr=False)
+    _concordance_inputs: tuple[Any, ...] | None = field(repr=False)
+    _cache: dict[str, Any] = field(repr=False, default_factory=dict, compare=False)
+
+    @property
+    def concordance(self) -> Concordance | None:
+        """Harrell's C with its infinitesimal-jackknife SE (R ``coxph()$concordance``).
+
+        Counting the comparable pairs is the costliest step of a large fit, and many analyses
+        never look at C, so it is computed on first access (from data kept in the result) and
+        then cached; None when the fit was made with ``compute_concordance=False``.
+        """
+        if self._concordance_inputs is None:
+            return None
+        if "value" not in self._cache:
+            self._cache["value"] = concordance(*self._concordance_inputs)
+        value: Concordance = self._cache["value"]
+        return value
 
     @property
     def table(self) -> pd.DataFrame:
@@ -457,9 +473,8 @@ def cox_ph(
         "score": _chisq(_quadratic(ev0.score, ev0.information), df),
         **({"robust_score": robust_score} if robust_score is not None else {}),
     })
-    conc = None
-    if compute_concordance:
-        conc = concordance(stop, ev, x @ beta, s_codes, n_strata, st, cl_codes)
+    conc_inputs = ((stop, ev, x @ beta, s_codes, n_strata, st, cl_codes)
+                   if compute_concordance else None)
     terms_rhs = " + ".join(
         f"factor({c})" if c in design.references else c for c in dict.fromkeys(design.assign)
     )
@@ -491,7 +506,6 @@ def cox_ph(
         naive_var=frozen_array(naive_full),
         loglik=(ev0.loglik, fit.loglik),
         tests=tests,
-        concordance=conc,
         n=int(stop.size),
         n_events=int(ev.sum()),
         iterations=iterations,
@@ -510,4 +524,5 @@ def cox_ph(
         _start=st,
         _event=ev,
         _estimable=est,
+        _concordance_inputs=conc_inputs,
     )
