@@ -15,6 +15,8 @@ __all__ = [
     "CohortIssue",
     "CohortValidationError",
     "InputError",
+    "PlanError",
+    "PlanIssue",
     "RRBallError",
 ]
 
@@ -98,3 +100,33 @@ class CohortValidationError(RRBallError, ValueError):
         more = f" (and {n - 3} more)" if n > 3 else ""
         noun = "error" if n == 1 else "errors"
         super().__init__(f"cohort refused: {n} validation {noun}: {head}{more}")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanIssue:
+    """One problem of a study plan: where it is (1-based line, YAML path) and what is wrong."""
+
+    line: int | None
+    path: str
+    message: str
+
+    def text(self, source: str) -> str:
+        where = f"{source}, line {self.line}" if self.line is not None else source
+        at = f" ({self.path})" if self.path else ""
+        return f"{where}{at}: {self.message}"
+
+
+class PlanError(RRBallError, ValueError):
+    """A study plan (PLAN.yaml) that cannot be used: every issue names its line and YAML path.
+
+    Raised by plan loading (syntax, unknown keys, unknown endpoints, analyses or columns, bad
+    time points) and by the runner when a plan asks for something the cohort does not have.
+    """
+
+    def __init__(self, issues: Sequence[PlanIssue], *, source: str = "plan") -> None:
+        self.issues: tuple[PlanIssue, ...] = tuple(issues)
+        self.source = source
+        n = len(self.issues)
+        noun = "problem" if n == 1 else "problems"
+        lines = "\n".join(f"  {i.text(source)}" for i in self.issues)
+        super().__init__(f"invalid study plan {source}: {n} {noun}\n{lines}")

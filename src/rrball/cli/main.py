@@ -43,6 +43,21 @@ def demo() -> None:
         console.print(text, markup=False, highlight=False)
 
 
+@app.command()
+def run(
+    plan: str = typer.Argument(..., help="PLAN.yaml, or the name of a bundled plan (seed_004)."),
+    data: str | None = typer.Option(None, "--data", help="Cohort: CSV folder or .xlsx workbook "
+                                    "(default: the plan's synthetic cohort)."),
+    out: str = typer.Option("out", "--out", help="Output folder."),
+    format: str = typer.Option("html,pdf,docx,xlsx", "--format",
+                               help="Comma-separated report formats: html, pdf, docx, xlsx."),
+) -> None:
+    """Run a study plan on a cohort and write the report (published vs reproduced)."""
+    from rrball.cli.run import run_command
+
+    run_command(plan, data=data, out=out, formats=format)
+
+
 def main() -> None:
     """Entry point: user mistakes print a message and exit 1, never a traceback.
 

@@ -1,0 +1,62 @@
+"""``rrball run``: writes the four formats, exit 1 on a bad plan, 2 on a bad format."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from rrball.cli import main as cli_main
+
+
+def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["rrball", *args])
+    try:
+        cli_main.main()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_run_writes_four_formats(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert run(monkeypatch, "run", "seed_004", "--out", str(out)) == 0
+    for fmt in ("html", "pdf", "docx", "xlsx"):
+        assert (out / f"seed_004.{fmt}").stat().st_size > 1000
+    html = (out / "seed_004.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "N004-09" in html
+    wb = load_workbook(out / "seed_004.xlsx")
+    numbers = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
+               if isinstance(c.value, (int, float))]
+    assert numbers and 39.4 in numbers
+    text = capsys.readouterr().out
+    assert "published vs reproduced" in text and "N004-09" in text
+
+
+def test_run_bad_plan_exits_1_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "bad.yaml"
+    plan.write_text("study: {id: x, title: y}\nanalyses:\n  - {id: a, type: km, endpoint: OSS}\n")
+    assert run(monkeypatch, "run", str(plan), "--out", str(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert "bad.yaml, line 3" in err and "unknown endpoint 'OSS'" in err
+    assert "Traceback" not in err
+
+
+def test_run_bad_data_exits_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    bogus = tmp_path / "cohort.txt"
+    bogus.write_text("not a cohort")
+    assert run(monkeypatch, "run", "seed_004", "--data", str(bogus), "--out",
+               str(tmp_path)) == 1
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_run_unknown_format_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert run(monkeypatch, "run", "seed_004", "--format", "pptx", "--out", str(tmp_path)) == 2
