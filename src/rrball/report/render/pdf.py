@@ -11,7 +11,16 @@ from rrball.report.styles import Style
 
 __all__ = ["render_pdf"]
 
-_PAGE_CSS = "@page { size: A4; margin: 18mm 15mm; }"
+# Print layout: the page margins replace the screen margins, tables use the full text width and
+# wrap long cells, so a wide comparison table never runs off the page.
+_PAGE_CSS = (
+    "@page { size: A4; margin: 15mm 10mm; } "
+    "body { margin: 0; max-width: none; } "
+    "table.rr { width: 100%; font-size: 0.85em; } "
+    "table.rr th, table.rr td { padding: 0.1em 0.3em; overflow-wrap: break-word; "
+    "hyphens: auto; } "
+    "figure svg { max-width: 100%; }"
+)
 
 
 def render_pdf(report: Report, path: str | Path, style: Style | None = None) -> Path:
