@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from rrball._result import ResultMixin, json_safe
+from rrball.clinical._text import trail_lines
 from rrball.clinical.response import (
     CR_FAMILY,
     CRITERIA_SETS,
@@ -141,13 +142,8 @@ class BaselineStateResult(ResultMixin):
                 "Blinatumomab label MRD-positive indication (B5'): "
                 + ("met" if self.label_mrd_positive_indication else "not met")
             )
-        if self.missing:
-            lines.append("Missing: " + ", ".join(self.missing))
-        lines.append("Inputs: " + ", ".join(f"{k}={v!r}" for k, v in self.inputs.items()))
-        lines.append(f"Source: {self.source}")
-        if self.unverified:
-            lines.append("UNVERIFIED: " + ", ".join(self.unverified))
-        lines += [f"Warning: {w}" for w in self.warnings]
+        lines += trail_lines(self.inputs, self.source, self.unverified, self.warnings,
+                             self.missing)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -427,10 +423,7 @@ class BestResponseResult(ResultMixin):
             lines.append(f"Assessment: {self.date.isoformat()} (rule {self.response_rule_id})")
         lines.append(f"Assessments in window: {len(self.series)}; excluded: {len(self.excluded)}")
         lines += [f"  excluded {d.isoformat()}: {why}" for d, why in self.excluded]
-        lines.append(f"Source: {self.source}")
-        if self.unverified:
-            lines.append("UNVERIFIED: " + ", ".join(self.unverified))
-        lines += [f"Warning: {w}" for w in self.warnings]
+        lines += trail_lines({}, self.source, self.unverified, self.warnings)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

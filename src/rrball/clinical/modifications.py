@@ -20,6 +20,7 @@ from typing import Any
 
 from rrball._result import ResultMixin, json_safe
 from rrball.clinical._inputs import check_number
+from rrball.clinical._text import trail_lines
 from rrball.clinical.regimens.regimen import DoseRule
 from rrball.clinical.sources import DISCLAIMER
 from rrball.errors import ClinicalInputError
@@ -117,10 +118,7 @@ class DoseModificationResult(ResultMixin):
             )
         if self.supportive_care:
             lines.append(f"Supportive care: {self.supportive_care}")
-        lines.append(f"Source: {self.source}")
-        if self.unverified:
-            lines.append("UNVERIFIED: " + ", ".join(self.unverified))
-        lines += [f"Warning: {w}" for w in self.warnings]
+        lines += trail_lines({}, self.source, self.unverified, self.warnings)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -595,10 +593,7 @@ class CycleDelayResult(ResultMixin):
         ]
         if self.discontinue:
             lines.append("Discontinue: counts not recovered > 28 days (drug-related)")
-        lines.append(f"Source: {self.source}")
-        if self.unverified:
-            lines.append("UNVERIFIED: " + ", ".join(self.unverified))
-        lines += [f"Warning: {w}" for w in self.warnings]
+        lines += trail_lines({}, self.source, self.unverified, self.warnings)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from rrball._result import ResultMixin, json_safe
+from rrball.clinical._text import trail_lines
 from rrball.errors import ClinicalInputError
 
 __all__ = [
@@ -404,13 +405,8 @@ class ResponseResult(ResultMixin):
         ]
         if self.mrd_rule_id:
             lines.append(f"MRD rule: {self.mrd_rule_id}")
-        if self.missing:
-            lines.append("Missing: " + ", ".join(self.missing))
-        lines.append("Inputs: " + ", ".join(f"{k}={v!r}" for k, v in self.inputs.items()))
-        lines.append(f"Source: {self.source}")
-        if self.unverified:
-            lines.append("UNVERIFIED: " + ", ".join(self.unverified))
-        lines += [f"Warning: {w}" for w in self.warnings]
+        lines += trail_lines(self.inputs, self.source, self.unverified, self.warnings,
+                             self.missing)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
