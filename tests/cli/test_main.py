@@ -44,3 +44,12 @@ def test_input_error_exits_1_without_traceback(
     err = capsys.readouterr().err
     assert "error:" in err and "time: has negative times" in err
     assert "Traceback" not in err
+
+
+def test_validate_is_registered(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rrball validate` on a missing path: a one-line message and exit 1, no traceback."""
+    assert run(monkeypatch, "validate", "/nonexistent/cohort") == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err

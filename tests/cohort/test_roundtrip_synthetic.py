@@ -9,6 +9,7 @@ import pytest
 
 from rrball.cohort import Cohort, load_cohort, synthetic_cohort
 from rrball.cohort.schema import TABLES
+from rrball.errors import CohortValidationError
 
 
 def _same(a: Cohort, b: Cohort) -> None:
@@ -71,6 +72,11 @@ def test_endpoint_provenance_points_to_source_rows(tmp_path: Path) -> None:
             assert files[r.SRCDOM].iloc[int(r.SRCROW) - 2][key] == r.SRCID
 
 
-def test_deidentified_export_refused(tmp_path: Path) -> None:
-    with pytest.raises(NotImplementedError):
+def test_deidentified_export_refused_without_secret(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """§6: no shift secret -> R-PRIV-005, nothing written (more in test_deidentify.py)."""
+    monkeypatch.delenv("RRBALL_DEID_SECRET", raising=False)
+    with pytest.raises(CohortValidationError) as ei:
         synthetic_cohort("seed004", seed=1).export(tmp_path / "x", deidentify=True)
+    assert [e.rule_id for e in ei.value.errors] == ["R-PRIV-005"]
+    assert not (tmp_path / "x").exists()

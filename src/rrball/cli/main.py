@@ -58,6 +58,21 @@ def run(
     run_command(plan, data=data, out=out, formats=format)
 
 
+@app.command()
+def validate(
+    path: str = typer.Argument(
+        ..., help="Cohort: CSV folder, .xlsx workbook (long or flat) or .sav"
+    ),
+    format: str | None = typer.Option(
+        None, "--format", help="csv, xlsx, flat or sav (default: inferred)"
+    ),
+) -> None:
+    """Validate a cohort file and print every error (exit 1 on errors)."""
+    from rrball.cli.validate import validate_command
+
+    raise typer.Exit(code=validate_command(path, format=format))
+
+
 def main() -> None:
     """Entry point: user mistakes print a message and exit 1, never a traceback.
 

@@ -58,9 +58,15 @@ _TIME = re.compile(r"^(\S+?)(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$")
 def missing_mask(raw: ObjArr, na_tokens: frozenset[str]) -> npt.NDArray[np.bool_]:
     """Empty cells and ``na_tokens`` are missing (§0); sentinels such as 99 are not."""
     s = pd.Series(raw, dtype=object)
-    isna = s.isna().to_numpy()
-    as_str = s.where(~isna, "").astype(str).str.strip()
-    return np.asarray(isna | (as_str == "").to_numpy() | as_str.isin(na_tokens).to_numpy())
+    isna = np.asarray(s.isna().to_numpy(), dtype=bool)
+    if isna.all():
+        return isna
+    # test each distinct value once (columns hold few distinct values), then map back
+    missing_values = [v for v in pd.unique(s[~isna])
+                      if (t := str(v).strip()) == "" or t in na_tokens]
+    if not missing_values:
+        return isna
+    return np.asarray(isna | s.isin(missing_values).to_numpy(), dtype=bool)
 
 
 def _numeric(raw: ObjArr, decimal_comma: bool) -> npt.NDArray[np.float64]:
@@ -152,14 +158,17 @@ def _dates(raw: ObjArr, miss: npt.NDArray[np.bool_], st: ParseSettings,
 
 
 def parse_column(col: Column, raw: ObjArr, st: ParseSettings,
+                 miss: npt.NDArray[np.bool_] | None = None,
                  ) -> tuple[pd.Series, npt.NDArray[np.bool_], list[Bad], dict[str, pd.Series]]:
     """Parse one column: (typed values, missing mask, bad cells by rule, extra columns).
 
     Extra columns are ``{name}__lo`` / ``{name}__hi`` / ``{name}__prec`` for partial dates and
     ``{name}__imp`` for imputed event dates. Bad cells are set to missing in the values.
+    ``miss`` is the cells' ``missing_mask`` when the caller already has it.
     """
     n = len(raw)
-    miss = missing_mask(raw, st.na_tokens)
+    if miss is None:
+        miss = missing_mask(raw, st.na_tokens)
     bads: list[Bad] = []
     extra: dict[str, pd.Series] = {}
     kind = col.kind
@@ -201,7 +210,7 @@ def parse_column(col: Column, raw: ObjArr, st: ParseSettings,
         if kind == "tri":
             mapping.update({"y": "yes", "n": "no", "true": "yes", "false": "no"})
         s = pd.Series(raw, dtype=object).where(~miss, None)
-        out = s.map(mapping)
+        out = _map_distinct(s, mapping)
         left = out.isna().to_numpy() & ~miss
         if left.any():
             low = s[left].astype(str).str.strip().str.lower().map(mapping)
@@ -250,34 +259,35 @@ def parse_column(col: Column, raw: ObjArr, st: ParseSettings,
         extra[f"{col.name}__imp"] = pd.Series(imputed)
         return pd.Series(dvalues), miss | badm | future, bads, extra
     if kind == "pdate":
-        lo = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-        hi = lo.copy()
-        prec: list[object] = [None] * n
-        text: list[object] = [None] * n
-        bad_pos = []
-        future_pos = []
-        for i in np.flatnonzero(~miss):
-            iv = pdate_interval(str(raw[i]), st.date_format)
+        # parse each distinct text once, then index the results by the cells' codes
+        pcodes, uniq = pd.factorize(pd.Series(raw, dtype=object).where(~miss, None))
+        m = len(uniq)
+        u_lo = np.full(m + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
+        u_hi = u_lo.copy()
+        u_prec = np.full(m + 1, None, dtype=object)
+        u_text = np.full(m + 1, None, dtype=object)
+        u_bad = np.zeros(m + 1, dtype=bool)
+        u_future = np.zeros(m + 1, dtype=bool)
+        for k, v in enumerate(uniq):
+            iv = pdate_interval(str(v), st.date_format)
             if iv is None:
-                bad_pos.append(int(i))
-                continue
-            if iv[0] > st.export_date:
-                future_pos.append(int(i))
-                continue
-            lo[i], hi[i] = np.datetime64(iv[0], "ns"), np.datetime64(iv[1], "ns")
-            prec[i] = iv[2]
-            text[i] = _pdate_text(iv)
-        bad("R-GEN-006", bad_pos, "not a date or partial date (YYYY, YYYY-MM, YYYY-MM-DD)")
-        bad("R-GEN-008", future_pos, f"after the export date {st.export_date}")
-        badm = np.zeros(n, dtype=bool)
-        badm[bad_pos + future_pos] = True
-        extra[f"{col.name}__lo"] = pd.Series(lo)
-        extra[f"{col.name}__hi"] = pd.Series(hi)
-        extra[f"{col.name}__prec"] = pd.Series(prec, dtype=object)
-        return pd.Series(text, dtype=object), miss | badm, bads, extra
+                u_bad[k] = True
+            elif iv[0] > st.export_date:
+                u_future[k] = True
+            else:
+                u_lo[k], u_hi[k] = np.datetime64(iv[0], "ns"), np.datetime64(iv[1], "ns")
+                u_prec[k], u_text[k] = iv[2], _pdate_text(iv)
+        bad("R-GEN-006", np.flatnonzero(u_bad[pcodes]),
+            "not a date or partial date (YYYY, YYYY-MM, YYYY-MM-DD)")
+        bad("R-GEN-008", np.flatnonzero(u_future[pcodes]),
+            f"after the export date {st.export_date}")
+        badm = u_bad[pcodes] | u_future[pcodes]
+        extra[f"{col.name}__lo"] = pd.Series(u_lo[pcodes])
+        extra[f"{col.name}__hi"] = pd.Series(u_hi[pcodes])
+        extra[f"{col.name}__prec"] = pd.Series(u_prec[pcodes], dtype=object)
+        return pd.Series(u_text[pcodes], dtype=object), miss | badm, bads, extra
     # str
-    s = pd.Series(raw, dtype=object).where(~miss, None)
-    s = s.map(lambda v: None if v is None else str(v).strip())
+    s = _stripped(raw, miss)
     badm = np.zeros(n, dtype=bool)
     if col.pattern:
         from rrball.cohort.schema import ID_PATTERN
@@ -296,6 +306,28 @@ def parse_column(col: Column, raw: ObjArr, st: ParseSettings,
         bad("R-GEN-004", np.flatnonzero(long), f"text longer than {col.max_len} characters")
         badm |= long
     return s, miss, bads, extra
+
+
+def _map_distinct(s: pd.Series, mapping: Mapping[str, object]) -> pd.Series:
+    """``s.map(mapping)`` computed once per distinct value (missing -> NaN as ``map``)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    mapped = np.array([mapping.get(u, np.nan) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(mapped[codes], index=s.index, dtype=object)
+
+
+def _stripped(raw: ObjArr, miss: npt.NDArray[np.bool_]) -> pd.Series:
+    """Text cells trimmed (``str(v).strip()``), missing cells None; vectorised."""
+    n = len(raw)
+    if n == 0 or miss.all():
+        return pd.Series(np.full(n, None, dtype=object), dtype=object)
+    cells = np.where(miss, "", raw)
+    if max(map(len, map(str, cells))) > 256:  # long free text: avoid a wide fixed-width array
+        return pd.Series([None if m else str(v).strip() for v, m in zip(raw, miss, strict=True)],
+                         dtype=object)
+    text = cells.astype(str)
+    out = np.char.strip(text).astype(object)
+    out[miss] = None
+    return pd.Series(out, dtype=object)
 
 
 def _code(codes: Mapping[str, str], value: str) -> str | None:

@@ -15,7 +15,10 @@ import numpy as np
 import pandas as pd
 
 from rrball.cohort import endpoints as _ep
+from rrball.cohort.deidentify import deidentify_tables
+from rrball.cohort.flat import FLAT_SHEET, flat_tables, is_flat_header, split_flat
 from rrball.cohort.readers.csv import read_csv_folder, write_csv_folder
+from rrball.cohort.readers.sav import read_sav, write_sav
 from rrball.cohort.readers.xlsx import read_xlsx, write_xlsx
 from rrball.cohort.schema import METADATA_KEYS, TABLE_ORDER, TABLES
 from rrball.cohort.validation import RawTable, ValidatedData, make_issue, validate_tables
@@ -23,7 +26,7 @@ from rrball.errors import CohortIssue, CohortValidationError
 
 __all__ = ["FORMATS", "Cohort", "load_cohort", "validate_raw"]
 
-FORMATS = ("csv", "xlsx")
+FORMATS = ("csv", "xlsx", "flat", "sav")
 _CANONICAL_UNITS = {"unit_anc": "10^9/L", "unit_plt": "10^9/L", "unit_wbc": "10^9/L",
                     "unit_pb_blast_abs": "10^9/L", "unit_bilirubin": "mg/dL",
                     "unit_creatinine": "mg/dL", "unit_enzymes": "U/L", "unit_temperature": "C",
@@ -130,23 +133,46 @@ class Cohort:
             pairs.append((key, text))
         return pairs
 
-    def export(self, path: str | Path, format: str = "csv", deidentify: bool = False) -> Path:
-        """Write the cohort as a CSV folder or an XLSX workbook (§1 "Files").
+    def to_flat(self) -> pd.DataFrame:
+        """The flat single-sheet layout (§4): one text row per patient × treatment line.
+
+        Rows that do not fit the layout are not in this sheet; ``export(format="flat")`` writes
+        them as long sheets next to it so that the round trip is lossless.
+        """
+        return flat_tables(self.text_tables())[0]
+
+    def export(self, path: str | Path, format: str = "csv", deidentify: bool = False, *,
+               secret: str | bytes | None = None, keep_free_text: Sequence[str] = ()) -> Path:
+        """Write the cohort as a CSV folder, an XLSX workbook (§1 "Files"), the flat layout
+        (§4) as a workbook (``"flat"``) or an SPSS file (``"sav"``, codes with value labels).
 
         Round trip: ``load_cohort(cohort.export(p))`` gives identical tables. ``deidentify=True``
-        (§6) is not implemented in this version and is refused.
+        writes the §6 de-identified export (``rrball.cohort.deidentify``): IDs re-keyed, dates
+        shifted per patient by an HMAC-SHA256 offset of 1–365 days keyed by ``secret`` (or the
+        environment variable ``RRBALL_DEID_SECRET``; none -> R-PRIV-005, nothing written),
+        birth dates at month precision, free text dropped unless in ``keep_free_text``.
         """
-        if deidentify:
-            raise NotImplementedError("de-identified export (§6) is not available yet")
+        if format not in FORMATS:
+            raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
         target = Path(path)
         tables = self.text_tables()
         pairs = self.metadata_pairs()
+        if deidentify:
+            a = self._adsl_full()
+            ages = a.groupby("SUBJID")["AGE"].max().to_dict() if len(a) else {}
+            tables, pairs = deidentify_tables(tables, pairs, secret=secret,
+                                              ages={str(k): float(v) for k, v in ages.items()},
+                                              keep_free_text=keep_free_text)
         if format == "csv":
             write_csv_folder(target, tables, pairs)
-        elif format == "xlsx":
-            write_xlsx(target, tables, pairs)
+        elif format == "flat":
+            flat, long = flat_tables(tables)
+            write_xlsx(target, {FLAT_SHEET: flat, **long}, pairs)
+        elif format == "sav":
+            flat, long = flat_tables(tables)
+            write_sav(target, flat, long, pairs)
         else:
-            raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
+            write_xlsx(target, tables, pairs)
         return target
 
 
@@ -169,18 +195,22 @@ def _infer(path: Path) -> str:
     if path.is_dir():
         return "csv"
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return "xlsx"
+        return "xlsx"  # a workbook with a flat sheet is recognised when it is read
+    if path.suffix.lower() == ".sav":
+        return "sav"
     raise CohortValidationError([make_issue(
         table="file", row=None, column=None, value=None, rule_id="R-FILE-001", severity="E",
-        problem=f"cannot infer the format of {path.name} (folder of CSVs or .xlsx)",
+        problem=f"cannot infer the format of {path.name} (a folder of CSVs, .xlsx or .sav)",
         source=path.name)])
 
 
 def load_cohort(path_or_paths: str | Path | Sequence[str | Path], *,
                 format: str | None = None) -> Cohort:
     """Read, validate and return a ``Cohort``; raise ``CohortValidationError`` listing every
-    error (data-dictionary.md §3.6). ``format``: ``"csv"`` (folder) or ``"xlsx"``; inferred when
-    None. Nothing is returned unless the whole cohort is valid.
+    error (data-dictionary.md §3.6). ``format``: ``"csv"`` (folder), ``"xlsx"``, ``"flat"`` (a
+    workbook whose flat sheet, §4, is split into the long tables; long sheets next to it are
+    merged) or ``"sav"`` (SPSS flat file, §4); inferred when None (a workbook with a flat sheet
+    is read as flat). Nothing is returned unless the whole cohort is valid.
     """
     if isinstance(path_or_paths, (str, Path)):
         path = Path(path_or_paths)
@@ -192,8 +222,18 @@ def load_cohort(path_or_paths: str | Path | Sequence[str | Path], *,
     fmt = format or _infer(path)
     if fmt == "csv":
         raw, meta, issues = read_csv_folder(path)
-    elif fmt == "xlsx":
-        raw, meta, issues = read_xlsx(path)
+    elif fmt in ("xlsx", "flat", "sav"):
+        raw, meta, issues = read_sav(path) if fmt == "sav" else read_xlsx(path)
+        flat = [k for k, v in raw.items() if k not in TABLES and is_flat_header(v.header)]
+        if fmt == "flat" and not flat:
+            issues.append(make_issue(
+                table="workbook", row=None, column=None, value=None, rule_id="R-GEN-010",
+                severity="E", problem="no flat sheet (a sheet with patient_id and "
+                "line_start_date that is not named as a table)", source=path.name))
+        if flat:
+            long = {k: v for k, v in raw.items() if k not in flat}
+            raw, flat_issues = split_flat(raw[flat[0]], long)
+            issues = [*issues, *flat_issues]
     else:
         raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
     return validate_raw(raw, meta, source=path.name, issues=issues)

@@ -36,16 +36,31 @@ def rule(fn: Rule) -> Rule:
 
 def _f(table: str, df: pd.DataFrame, mask: npt.ArrayLike, column: str, rule_id: str,
        problem: str | list[str], sev: str = "E",
-       conflict: list[str] | None = None) -> list[Finding]:
+       conflict: list[str] | Callable[[npt.NDArray[np.bool_]], list[str]] | None = None,
+       ) -> list[Finding]:
+    """One finding for the rows in ``mask``; ``conflict`` may be a function of the mask so that
+    the texts are only built for the rows that fail."""
     m = np.asarray(mask, dtype=bool)
     if not m.any():
         return []
     pos = df["_pos"].to_numpy()[m]
     if isinstance(problem, list):
         problem = [p for p, k in zip(problem, m, strict=True) if k]
-    if conflict is not None:
+    if callable(conflict):
+        conflict = conflict(m)
+    elif conflict is not None:
         conflict = [c for c, k in zip(conflict, m, strict=True) if k]
     return [Finding(table, pos, column, rule_id, sev, problem, conflict)]
+
+
+def _fu_conflict(rows: pd.Series, dates: pd.Series,
+                 ) -> Callable[[npt.NDArray[np.bool_]], list[str]]:
+    """``follow_up row {r}, event_date = {date}`` for the failing rows only."""
+    def build(m: npt.NDArray[np.bool_]) -> list[str]:
+        r = rows.to_numpy(dtype=object)[m]
+        d = dates.to_numpy(dtype=object)[m]
+        return [f"follow_up row {a}, event_date = {str(b)[:10]}" for a, b in zip(r, d, strict=True)]
+    return build
 
 
 def _has(df: pd.DataFrame, col: str) -> npt.NDArray[np.bool_]:
@@ -89,13 +104,26 @@ def unique_ids(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
             continue
         df = t[table]
         ids = df[col]
-        norm = ids.astype("string").str.strip().str.lower()
-        dup = norm.duplicated(keep="first").to_numpy() & ids.notna().to_numpy()
-        first = dict(zip(norm[~norm.duplicated()], df["_row"][~norm.duplicated()], strict=True))
-        conf = [f"{table} row {first.get(k)}" for k in norm]
+        # normalise each distinct id once (strip, lower case), then compare integer keys
+        codes, uniq = pd.factorize(ids)
+        ncodes = pd.factorize(pd.Series([str(x).strip().lower() for x in uniq],
+                                        dtype=object))[0]
+        key = np.append(ncodes, -1)[codes]  # missing ids (-1) -> -1
+        norm = pd.Series(key, index=df.index)
+        dup = norm.duplicated(keep="first").to_numpy() & (codes >= 0)
         out += _f(table, df, dup, col, rid, "identifier not unique (case and spaces ignored)",
-                  conflict=conf)
+                  conflict=_first_row_conflict(table, norm, df["_row"]))
     return out
+
+
+def _first_row_conflict(table: str, norm: pd.Series, rows: pd.Series,
+                        ) -> Callable[[npt.NDArray[np.bool_]], list[str]]:
+    """``{table} row {r}`` (the first row with the same key), built for failing rows only."""
+    def build(m: npt.NDArray[np.bool_]) -> list[str]:
+        firsts = ~norm.duplicated().to_numpy()
+        first = dict(zip(norm[firsts], rows[firsts], strict=True))
+        return [f"{table} row {first.get(k)}" for k in norm.to_numpy(dtype=object)[m]]
+    return build
 
 
 @rule
@@ -432,6 +460,11 @@ _DATED = (
 )
 
 
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """``keys.map(values)`` that also works when ``values`` is empty (nobody died)."""
+    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
+
+
 @rule
 def nothing_after_death(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
     """R-DATE-012 (≤ death), R-DATE-013 (≤ last contact), R-DATE-014, R-DATE-017 (cut-off)."""
@@ -448,27 +481,25 @@ def nothing_after_death(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
         if table not in t:
             continue
         df = t[table]
-        dd = df["patient_id"].map(death["event_date"])
-        dr = df["patient_id"].map(death["_row"])
-        ld = df["patient_id"].map(lc["event_date"])
-        lr = df["patient_id"].map(lc["_row"])
+        dd = _lookup(df["patient_id"], death["event_date"])
+        dr = _lookup(df["patient_id"], death["_row"])
+        ld = _lookup(df["patient_id"], lc["event_date"])
+        lr = _lookup(df["patient_id"], lc["_row"])
         for col in cols:
             lo, _ = _lohi(df, col)
             is_lc = (df["event_type"] == "last_contact").to_numpy() if table == "follow_up" \
                 else np.zeros(len(df), dtype=bool)
             after = (lo > dd).to_numpy()
             out += _f(table, df, after, col, "R-DATE-012", "after the death date",
-                      conflict=[f"follow_up row {r}, event_date = {str(d)[:10]}"
-                                for r, d in zip(dr, dd, strict=True)])
+                      conflict=_fu_conflict(dr, dd))
             out += _f(table, df, (lo > ld).to_numpy() & ~is_lc & ~after, col, "R-DATE-013",
                       "after the last-contact date",
-                      conflict=[f"follow_up row {r}, event_date = {str(d)[:10]}"
-                                for r, d in zip(lr, ld, strict=True)])
+                      conflict=_fu_conflict(lr, ld))
             if cutoff is not None:
                 out += _f(table, df, (lo > pd.Timestamp(cutoff)).to_numpy(), col, "R-DATE-017",
                           "after data_cutoff_date (kept; endpoints censor at the cut-off)", "W")
     lcr = fu[fu["event_type"] == "last_contact"]
-    dd = lcr["patient_id"].map(death["event_date"])
+    dd = _lookup(lcr["patient_id"], death["event_date"])
     out += _f("follow_up", lcr, (dd.notna() & (dd != lcr["event_date"])).to_numpy(),
               "event_date", "R-DATE-014", "dead patient: last contact must equal the death date")
     return out
@@ -541,17 +572,23 @@ def dated_rows_vs_lines(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
         if sub.empty:
             continue
         window = int(meta.get("baseline_window_days", 30)) if table == "assessments" else 0
-        sub = sub.assign(_key=sub[col] + pd.Timedelta(days=window)).sort_values("_key")
-        m = pd.merge_asof(sub, lines.rename(columns={"line_id": "_win"}), left_on="_key",
-                          right_on="line_start_date", by="patient_id", direction="backward")
+        # merge by an integer patient code (much faster than by the id strings)
+        pcode = pd.Index(lines["patient_id"].unique())
+        sub = sub.assign(_key=sub[col] + pd.Timedelta(days=window),
+                         _p=pcode.get_indexer(sub["patient_id"])).sort_values("_key")
+        lines_p = lines.assign(_p=pcode.get_indexer(lines["patient_id"])).drop(
+            columns="patient_id")
+        m = pd.merge_asof(sub, lines_p.rename(columns={"line_id": "_win"}), left_on="_key",
+                          right_on="line_start_date", by="_p", direction="backward")
         ok = m["_win"] == m["line_id"]
         if table == "assessments":
             # a baseline assessment may also belong to the line that was running before
-            m2 = pd.merge_asof(sub.sort_values(col), lines.rename(columns={"line_id": "_win2"}),
-                               left_on=col, right_on="line_start_date", by="patient_id",
+            m2 = pd.merge_asof(sub.sort_values(col), lines_p.rename(columns={"line_id": "_win2"}),
+                               left_on=col, right_on="line_start_date", by="_p",
                                direction="backward")
-            ok = ok | m["_pos"].map(dict(zip(m2["_pos"], m2["_win2"] == m2["line_id"],
-                                             strict=True))).fillna(False).astype(bool)
+            ok2 = pd.Series((m2["_win2"] == m2["line_id"]).to_numpy(dtype=bool),
+                            index=m2["_pos"].to_numpy())
+            ok = ok | ok2.reindex(m["_pos"].to_numpy(), fill_value=False).to_numpy()
         badpos = m.loc[~ok.to_numpy(), "_pos"].to_numpy()
         frame = df.set_index("_pos", drop=False).loc[badpos]
         out += _f(table, frame, np.ones(len(frame), dtype=bool), "line_id", "R-KEY-008",

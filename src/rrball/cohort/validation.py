@@ -392,15 +392,15 @@ def _parse_table(rt: RawTable, st: ParseSettings, meta: Mapping[str, Any],
         jj = by_norm.get(c.name)
         cells = rt.cells[jj] if jj is not None else empty
         raw_cols[c.name] = cells
-        values, _miss, bads, extra = parse_column(c, cells, st)
+        raw_missing = missing_mask(cells, st.na_tokens) if jj is not None \
+            else np.ones(n, dtype=bool)
+        values, _miss, bads, extra = parse_column(c, cells, st, raw_missing)
         for b in bads:
             findings.append(Finding(rt.name, b.positions, c.name, b.rule_id, b.severity,
                                     b.problem))
-        if c.req == "R" and jj is not None:
-            raw_missing = missing_mask(cells, st.na_tokens)
-            if raw_missing.any():
-                findings.append(Finding(rt.name, np.flatnonzero(raw_missing), c.name,
-                                        "R-GEN-003", "E", "required value empty"))
+        if c.req == "R" and jj is not None and raw_missing.any():
+            findings.append(Finding(rt.name, np.flatnonzero(raw_missing), c.name,
+                                    "R-GEN-003", "E", "required value empty"))
         if c.free_text and jj is not None:
             findings += _free_text(rt.name, c.name, values)
         frame[c.name] = values

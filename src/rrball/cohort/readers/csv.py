@@ -27,7 +27,7 @@ def read_csv_text(data: bytes, name: str, source: str,
                                  f"not UTF-8 text (byte {exc.start}); save as UTF-8")]
     if "\x00" in text:
         return None, [file_issue(name, source, "R-FILE-001", "binary content, not a CSV file")]
-    if not text.strip():
+    if not text or text.isspace():
         return RawTable(name, name, source, [], [], np.zeros(0, dtype=np.int64)), []
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
@@ -37,10 +37,17 @@ def read_csv_text(data: bytes, name: str, source: str,
                                  f"not a well-formed CSV ({str(exc).splitlines()[0][:80]})")]
     header = ["" if h is None else str(h) for h in df.iloc[0].tolist()]
     body = df.iloc[1:]
-    keep = ~(body == "").all(axis=1).to_numpy()
+    cols = [body.iloc[:, j].to_numpy(dtype=object) for j in range(body.shape[1])]
+    # blank rows are skipped: test column by column, only rows still blank so far
+    blank = np.arange(len(body))
+    for c in cols:
+        if not len(blank):
+            break
+        blank = blank[c[blank] == ""]
+    keep = np.ones(len(body), dtype=bool)
+    keep[blank] = False
     rows = np.arange(2, len(body) + 2, dtype=np.int64)[keep]
-    body = body[keep]
-    cells = [body.iloc[:, j].to_numpy(dtype=object) for j in range(len(header))]
+    cells = [c[keep] if not keep.all() else c for c in cols[:len(header)]]
     return RawTable(name, name, source, header, cells, rows), []
 
 

@@ -1,0 +1,506 @@
+"""REFERENCE ONLY (test oracle): the first, per-patient-line ADSL derivation, kept verbatim so
+``test_adsl_reference.py`` can check the vectorised ``rrball.cohort.endpoints`` against it.
+
+Derived analysis datasets: ADSL-like (§5.2) and ADTTE-like (§5.3) of data-dictionary.md.
+
+Response per assessment comes from ``rrball.clinical.derive_response`` (CR §3.4) with the metadata
+``criteria_set``; best response, response date, relapse, censoring and CNSR codes follow §5.1 and
+§5.3 (rules 1–4 and the ties table). Every date carries provenance (SRCDOM, SRCVAR, SRCID, SRCROW).
+Pure: typed tables in, DataFrames out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from rrball.clinical import Assessment, ResponseResult, derive_response
+
+__all__ = ["DAYS_PER_MONTH", "RESPONDERS", "adsl", "adtte", "response_table"]
+
+DAYS_PER_MONTH = 30.4375
+_CRF = ("CR", "CRh", "CRp", "CRi")
+# CR §5.2 responder lists; sets without a stated list use the CR family (PROPOSED).
+RESPONDERS: Mapping[str, tuple[str, ...]] = {
+    "mdacc_seed003": ("CR", "CRp", "CRi"),
+    "blincyto_trials": ("CR", "CRh"),
+    "besponsa_label": ("CR", "CRi"),
+    "seed000": ("CR",),
+}
+_RANK = {"CR": 8, "CRh": 7, "CRp": 6, "CRi": 5, "PR": 4, "BM_BLAST_FREE_NO_RECOVERY": 3,
+         "NO_RESPONSE": 2, "REFRACTORY": 2, "PROGRESSIVE_DISEASE": 1}
+_MRD_RANK = {"_MRDNEG": 3, "_MRDNEG_LOWSENS": 2, "_MRDUNK": 2, None: 2, "_MRDPOS_LOW": 1,
+             "_MRDPOS": 1}
+_BLINA = {"blinatumomab_rr_us", "blinatumomab_mrd_us", "blinatumomab_seed000",
+          "blinatumomab_other"}
+_INO = {"inotuzumab_us", "inotuzumab_seed000", "inotuzumab_seed004_peds", "inotuzumab_other"}
+_MRD_SAMPLE = {"bm": "BM", "pb": "PB"}
+
+
+@lru_cache(maxsize=200_000)
+def _derive(a: Assessment, criteria_set: str, prior: str | None, prior_neg: bool,
+            lowsens: bool) -> ResponseResult:
+    # Assessment is frozen and hashable; the date is stripped by the caller so equal
+    # measurements share one derivation (derive_response is pure).
+    return derive_response(a, criteria_set=criteria_set, prior_state=prior,
+                           prior_mrd_negative=prior_neg, mrd_lowsens_counts_negative=lowsens)
+
+
+def _f(x: Any) -> float | None:
+    return None if x is None or x != x else float(x)
+
+
+def _b(x: Any) -> bool | None:
+    return None if x is None or x != x or x == "unknown" else x == "yes"
+
+
+def _assessment(r: Any) -> Assessment:
+    unit = r["mrd_unit"] if isinstance(r["mrd_unit"], str) else None
+    has_mrd = r["mrd_value"] == r["mrd_value"] or r["mrd_lod"] == r["mrd_lod"]
+    return Assessment(
+        bm_blast_pct=_f(r["bm_blast_pct"]), bm_sample_adequate=_b(r["bm_sample_adequate"]),
+        pb_blasts=_b(r["pb_blasts"]), pb_blast_abs=_f(r["pb_blast_abs"]), anc=_f(r["anc"]),
+        plt=_f(r["plt"]), plt_transfusion_independent=_b(r["plt_transfusion_independent"]),
+        emd=r["emd"] if isinstance(r["emd"], str) else None,
+        mrd_detected=_b(r["mrd_detected"]),
+        mrd_value=_f(r["mrd_value"]), mrd_lod=_f(r["mrd_lod"]),
+        mrd_scale="fraction" if has_mrd and unit in (None, "fraction_of_nucleated_cells")
+        else None,
+        mrd_unit=unit,
+        mrd_method=r["mrd_method"] if isinstance(r["mrd_method"], str) else None,
+        mrd_sample=_MRD_SAMPLE.get(r["mrd_sample"]) if isinstance(r["mrd_sample"], str)
+        else None,
+    )
+
+
+def _days(s: pd.Series) -> npt.NDArray[np.float64]:
+    v = s.to_numpy(dtype="datetime64[D]").astype("int64").astype(np.float64)
+    v[pd.isna(s).to_numpy()] = np.inf
+    return v
+
+
+def _ts(d: float) -> pd.Timestamp | None:
+    return None if not np.isfinite(d) else pd.Timestamp(dt.date(1970, 1, 1)) + pd.Timedelta(
+        days=int(d))
+
+
+def response_table(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per index line × assessment after t0: derived status in date order (CR §3.4)."""
+    return _derive_all(t, meta)[1]
+
+
+def adsl(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.DataFrame:
+    """ADSL-like table, one row per patient × index line (§5.2), with date provenance."""
+    return _derive_all(t, meta)[0]
+
+
+def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cs = str(meta["criteria_set"])
+    responders = RESPONDERS.get(cs, _CRF)
+    lowsens = bool(meta.get("mrd_lowsens_counts_negative", False))
+    mol = bool(meta.get("molecular_relapse_is_relapse", False))
+    rsrc = meta.get("relapse_source", "both")
+    bwd = int(meta.get("baseline_window_days", 30))
+    rwd_meta = meta.get("response_window_days")
+    study = str(meta.get("study_code", ""))
+    p = t["patients"].set_index("patient_id")
+    tl = t["treatment_lines"]
+    asm = t.get("assessments", pd.DataFrame(columns=["patient_id", "assessment_date"]))
+    fu = t["follow_up"]
+    hx = t.get("transplants")
+    asm_by = {k: g.sort_values("assessment_date") for k, g in asm.groupby("patient_id")} \
+        if len(asm) else {}
+    lines_by = {k: g for k, g in tl.groupby("patient_id")}
+    fu_by = {k: g for k, g in fu.groupby("patient_id")}
+    hx_by = {k: g for k, g in hx.groupby("patient_id")} if hx is not None and len(hx) else {}
+    rows: list[dict[str, Any]] = []
+    resp_rows: list[dict[str, Any]] = []
+    empty_df = pd.DataFrame()
+    idx = tl[tl["index_line"] == "yes"]
+    for rec in idx.to_dict("records"):
+        line = SimpleNamespace(**{str(k): v for k, v in rec.items()})
+        pid = line.patient_id
+        pt = p.loc[pid]
+        t0 = line.line_start_date
+        pf = fu_by.get(pid, empty_df)
+        death = pf[pf["event_type"] == "death"]
+        lc = pf[pf["event_type"] == "last_contact"]
+        dth = death.iloc[0] if len(death) else None
+        lcr = lc.iloc[0]
+        lstcn = lcr["event_date"]
+        other = lines_by[pid]
+        later = other[other["line_start_date"] > t0].sort_values("line_start_date")
+        nxt = later.iloc[0] if len(later) else None
+        ph = hx_by.get(pid)
+        hs = None
+        if ph is not None:
+            allo = ph[(ph["hsct_type"] == "allogeneic") & (ph["hsct_date__lo"] > t0)]
+            if len(allo):
+                hs = allo.sort_values("hsct_date__lo").iloc[0]
+        rwd = rwd_meta
+        if rwd is None:
+            rwd = 84 if line.regimen in _BLINA else (77 if line.regimen in _INO else None)
+        ends = [lstcn]
+        if rwd is not None:
+            ends.append(t0 + pd.Timedelta(days=int(rwd)))
+        if nxt is not None:
+            ends.append(nxt["line_start_date"] - pd.Timedelta(days=1))
+        if hs is not None:
+            ends.append(hs["hsct_date__lo"] - pd.Timedelta(days=1))
+        if dth is not None:
+            ends.append(dth["event_date"])
+        wend = min(ends)
+        pa = asm_by.get(pid, empty_df)
+        base = post = pa
+        if len(pa):
+            dates = pa["assessment_date"]
+            base = pa[(dates <= t0) & (dates >= t0 - pd.Timedelta(days=bwd))]
+            post = pa[(dates > t0) & (dates <= lstcn)]
+        bl = base.iloc[-1] if len(base) else None
+        blres = _derive(_assessment(bl), cs, None, False, lowsens) if bl is not None else None
+        status = line.disease_status_at_start
+        in_rem = status in ("mrd_positive", "cr_mrd_negative")
+        state: str | None = "CR" if in_rem else None
+        neg = status == "cr_mrd_negative"
+        best: tuple[int, int, float] | None = None
+        best_r: ResponseResult | None = None
+        best_row: Any = None
+        respdt = t0 if in_rem else None
+        resp_src = ("treatment_lines", "line_start_date", line.line_id) if in_rem else None
+        resp_row: Any = None
+        reldt_d = None
+        rel_d_row: Any = None
+        mrd_eval = mrd_neg = mrd_neg_emd = False
+        any_eval = False
+        for r in post.to_dict("records"):
+            res = _derive(_assessment(r), cs, state, neg, lowsens)
+            d = r["assessment_date"]
+            in_win = d <= wend
+            resp_rows.append({"LINEID": line.line_id, "ASSESSID": r["assessment_id"],
+                              "ADT": d, "STATUS": res.status, "LEVEL": res.level,
+                              "RULEID": res.rule_id, "INWINDOW": in_win, "SRCROW": r["_row"]})
+            if res.level not in ("NOT_EVALUABLE", "INDETERMINATE"):
+                if in_win:
+                    any_eval = True
+                    rank = (_RANK.get(res.level, 0), _MRD_RANK.get(res.mrd_suffix, 2), -d.value)
+                    if res.level in _RANK and (best is None or rank > best):
+                        best, best_r, best_row = rank, res, r
+                    if res.is_response and respdt is None:
+                        respdt, resp_src, resp_row = d, ("assessments", "assessment_date",
+                                                         r["assessment_id"]), r["_row"]
+                if res.is_response:
+                    neg = (neg and state in _CRF) or bool(res.mrd_negative)
+                elif res.is_relapse:
+                    neg = False
+                    if (respdt is not None and d > respdt and reldt_d is None
+                            and (mol or res.level != "MOLECULAR_RELAPSE")):
+                        reldt_d, rel_d_row = d, r
+                state = res.level
+            if in_win and res.is_response and res.mrd_suffix not in (None, "_MRDUNK"):
+                mrd_eval = True
+                if res.mrd_negative:
+                    mrd_neg = True
+                    mrd_neg_emd = mrd_neg_emd or r["emd"] == "none"
+        if in_rem:
+            bestresp = "CR"
+        elif best_r is not None:
+            bestresp = best_r.level
+        else:
+            bestresp = "NOT_EVALUABLE"
+        respfl = in_rem or (bestresp in responders and respdt is not None)
+        if not respfl:
+            respdt = None
+        # relapse (§5.1): reported and/or derived, first date > RESPDT
+        rel_cands: list[tuple[pd.Timestamp, tuple[str, str, str, int]]] = []
+        if respdt is not None:
+            if rsrc in ("reported", "both"):
+                rel = pf[(pf["event_type"] == "relapse") & (pf["event_date"] > respdt)]
+                if not mol:
+                    rel = rel[rel["relapse_sites"] != "molecular"]
+                if len(rel):
+                    rr = rel.sort_values("event_date").iloc[0]
+                    rel_cands.append((rr["event_date"], ("follow_up", "event_date",
+                                                         rr["event_id"], int(rr["_row"]))))
+            if rsrc in ("derived", "both") and reldt_d is not None:
+                rel_cands.append((reldt_d, ("assessments", "assessment_date",
+                                            rel_d_row["assessment_id"], int(rel_d_row["_row"]))))
+        rel_cands.sort(key=lambda x: x[0])
+        reldt, relsrc = rel_cands[0] if rel_cands else (None, None)
+        lstas = post[post["assessment_date"] <= lstcn].iloc[-1] if len(post) else None
+        if lstas is None and len(pa):
+            prior_as = pa[pa["assessment_date"] <= lstcn]
+            lstas = prior_as.iloc[-1] if len(prior_as) else None
+        age, ageimp = _age(pt, t0)
+        cut = int(meta.get("age_cut_years", 18))
+        child = (age <= cut) if meta.get("age_cut_rule", "le") == "le" else (age < cut)
+        cr1 = None
+        if isinstance(pt["first_cr_date"], str) and isinstance(pt["first_relapse_date"], str):
+            cr1 = (pt["first_relapse_date__lo"] - pt["first_cr_date__lo"]).days / DAYS_PER_MONTH
+        ncyc = line.n_cycles
+        rows.append({
+            "STUDYID": study, "USUBJID": f"{study}-{pid}", "SUBJID": pid,
+            "SITEID": pt["centre_id"] if isinstance(pt["centre_id"], str)
+            else meta.get("centre_id"),
+            "LINEID": line.line_id, "REGIMEN": line.regimen, "TRTSDT": t0,
+            "TRTEDT": line.line_end_date, "NCYCLES": ncyc,
+            "AGE": age, "AGEIMP": ageimp, "AGEGR1": "child" if child else "adult",
+            "SEX": pt["sex"], "PHSTAT": pt["ph_status"], "KMT2A": pt["kmt2a_status"],
+            "CYTORISK": pt["cytogenetic_risk"], "IKZF1": pt["ikzf1_status"],
+            "SALVNUM": line.salvage_number,
+            "SALVGR": {0: "none", 1: "S1", 2: "S2"}.get(int(line.salvage_number), "S3+"),
+            "RELNUM": line.relapse_number, "REMNUM": line.remission_number_at_start,
+            "CR1DUR": cr1, "BLSTATR": status,
+            "BLSTATD": blres.status if blres is not None else "NOT_EVALUABLE",
+            "BLBMBL": bl["bm_blast_pct"] if bl is not None else np.nan,
+            "PRIORHSCT": line.prior_allo_hsct, "PRIORBLIN": line.prior_blinatumomab,
+            "TKI": line.tki, "CRITSET": cs, "BESTRESP": bestresp,
+            "BESTMRD": best_r.mrd_suffix if best_r is not None else None,
+            "BESTRDT": best_row["assessment_date"] if best_row is not None else None,
+            "RESPDT": respdt, "RESPFL": int(respfl), "CRFL": int(bestresp == "CR"),
+            "REFRFL": int(not respfl), "EVALFL": int(any_eval or in_rem),
+            "MRDEVLFL": int(respfl and mrd_eval), "MRDNEGFL": int(mrd_neg or (neg and in_rem)),
+            "MRDNEGEMDFL": int(mrd_neg_emd),
+            "HSCTFL": int(hs is not None),
+            "HSCTDT": hs["hsct_date__lo"] if hs is not None else None,
+            "RELFL": int(reldt is not None), "RELDT": reldt,
+            "DTHFL": int(dth is not None), "DTHDT": dth["event_date"] if dth is not None else None,
+            "DTHCAUS": dth["death_cause"] if dth is not None else None,
+            "LSTCNDT": lstcn, "LSTASDT": lstas["assessment_date"] if lstas is not None else None,
+            "NEXTLNDT": nxt["line_start_date"] if nxt is not None else None,
+            "WINDEND": wend,
+            "SAFFL": int(not (isinstance(ncyc, float) and ncyc == 0)),
+            # provenance of each date: (table, column, id, row)
+            "_t0_src": ("treatment_lines", "line_start_date", line.line_id, int(line._row)),
+            "_resp_src": (*resp_src, int(resp_row if resp_row is not None else line._row))
+            if resp_src else None,
+            "_rel_src": relsrc,
+            "_dth_src": ("follow_up", "event_date", dth["event_id"], int(dth["_row"]))
+            if dth is not None else None,
+            "_lc_src": ("follow_up", "event_date", lcr["event_id"], int(lcr["_row"])),
+            "_las_src": ("assessments", "assessment_date", lstas["assessment_id"],
+                         int(lstas["_row"])) if lstas is not None else None,
+            "_hs_src": ("transplants", "hsct_date", hs["hsct_id"], int(hs["_row"]))
+            if hs is not None else None,
+            "_nl_src": ("treatment_lines", "line_start_date", nxt["line_id"], int(nxt["_row"]))
+            if nxt is not None else None,
+            "_refr_src": ("assessments", "assessment_date", best_row["assessment_id"],
+                          int(best_row["_row"])) if best_row is not None else None,
+        })
+    out = pd.DataFrame(rows)
+    for c in ("TRTSDT", "TRTEDT", "RESPDT", "BESTRDT", "HSCTDT", "RELDT", "DTHDT", "LSTCNDT",
+              "LSTASDT", "NEXTLNDT", "WINDEND"):
+        if c in out:
+            out[c] = pd.to_datetime(out[c])
+    return out, pd.DataFrame(resp_rows)
+
+
+def _age(pt: pd.Series, t0: pd.Timestamp) -> tuple[float, str | None]:
+    if isinstance(pt["birth_date"], str):
+        b = pt["birth_date__lo"]
+        imp = None
+        if pt["birth_date__prec"] == "M":
+            b, imp = b + pd.Timedelta(days=14), "D"
+        elif pt["birth_date__prec"] == "Y":
+            b, imp = pd.Timestamp(b.year, 7, 1), "M"
+        years = t0.year - b.year - ((t0.month, t0.day) < (b.month, b.day))
+        return float(years), imp
+    dx = pt["diagnosis_date__lo"]
+    extra = (t0 - dx).days / 365.25
+    return float(np.floor(pt["age_at_diagnosis_years"] + extra)), "D"
+
+
+# ---- ADTTE (§5.3) ------------------------------------------------------------------------------
+_PARAMS = {
+    "OS": "Overall survival", "EFS": "Event-free survival", "DFS": "Disease-free survival",
+    "CRDUR": "Duration of complete remission", "CIR": "Cumulative incidence of relapse",
+    "NRM": "Non-relapse mortality", "TTHSCT": "Time to allogeneic HSCT",
+    "FU": "Follow-up (reverse Kaplan-Meier)",
+}
+
+
+def adtte(a: pd.DataFrame, meta: Mapping[str, Any]) -> pd.DataFrame:
+    """ADTTE-like table from ADSL, one row per patient-line × parameter (§5.3), vectorised."""
+    if a.empty:
+        return pd.DataFrame(columns=_COLS)
+    n = len(a)
+    t0 = _days(a["TRTSDT"])
+    resp = _days(a["RESPDT"])
+    rel = _days(a["RELDT"])
+    dth = _days(a["DTHDT"])
+    lc = _days(a["LSTCNDT"])
+    las = _days(a["LSTASDT"])
+    hs = _days(a["HSCTDT"])
+    nl = _days(a["NEXTLNDT"])
+    cut = np.inf
+    if meta.get("data_cutoff_date") is not None:
+        cut = float((pd.Timestamp(meta["data_cutoff_date"]) - pd.Timestamp("1970-01-01")).days)
+    saf = a["SAFFL"].to_numpy() == 1
+    rfl = a["RESPFL"].to_numpy() == 1
+    use_las = meta.get("dfs_censor_at", "last_contact") == "last_assessment"
+    cens = las if use_las else lc
+    cens_code = 2 if use_las else 1
+    cens_src = "_las_src" if use_las else "_lc_src"
+    cens_desc = "LAST DISEASE ASSESSMENT" if use_las else "LAST CONTACT"
+    c_hsct = bool(meta.get("censor_at_hsct", False))
+    c_new = bool(meta.get("censor_at_new_therapy", False))
+    np.full(n, np.inf)
+    refr = a["REFRFL"].to_numpy() == 1
+    if meta.get("efs_failure_timing", "t0") == "t0":
+        fail = np.where(refr, t0, np.inf)
+        fail_src = "_t0_src"
+    else:
+        lastwin = _days(a["BESTRDT"])
+        wend = _days(a["WINDEND"])
+        fail = np.where(refr, np.where(np.isfinite(lastwin), lastwin, wend), np.inf)
+        fail_src = "_refr_src"
+    dth_norel = np.where(dth < rel, dth, np.inf)  # relapse on the death day is first (ties)
+    hs_before_death = np.where(hs <= dth, hs, np.inf)  # HSCT and death same day: HSCT happened
+    dth_nohs = np.where(np.isfinite(hs_before_death), np.inf, dth)
+    # each candidate: (days, CNSR, CMPEVT, EVNTDESC or CNSDTDSC, provenance column); list order
+    # breaks ties (events first, so an event wins over a same-day censoring, §5.3 rule 3).
+    specs: dict[str, tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], str, list[Any],
+                           tuple[npt.NDArray[np.float64], int, str, str], bool]] = {}
+    extra_c: list[Any] = []
+    if c_hsct:
+        extra_c.append((hs, 3, None, "HSCT", "_hs_src"))
+    if c_new:
+        extra_c.append((nl, 4, None, "NEW THERAPY", "_nl_src"))
+    lc_c = (lc, 1, "LAST CONTACT", "_lc_src")
+    dfs_c = (cens, cens_code, cens_desc, cens_src)
+    specs["OS"] = (saf, t0, "_t0_src", [(dth, 0, None, "DEATH", "_dth_src")], lc_c, False)
+    specs["EFS"] = (saf, t0, "_t0_src", [(fail, 0, None, "INDUCTION FAILURE", fail_src),
+                                         (rel, 0, None, "RELAPSE", "_rel_src"),
+                                         (dth, 0, None, "DEATH", "_dth_src")], dfs_c, False)
+    specs["DFS"] = (rfl, resp, "_resp_src", [(rel, 0, None, "RELAPSE", "_rel_src"),
+                                             (dth, 0, None, "DEATH", "_dth_src"), *extra_c],
+                    dfs_c, False)
+    crdur_d = bool(meta.get("crdur_death_is_event", False))
+    specs["CRDUR"] = (rfl, resp, "_resp_src", [
+        (rel, 0, None, "RELAPSE", "_rel_src"),
+        (dth_norel, 0 if crdur_d else 5, None, "DEATH" if crdur_d else "COMPETING EVENT",
+         "_dth_src"), *extra_c], dfs_c, False)
+    specs["CIR"] = (rfl, resp, "_resp_src", [(rel, 0, 1, "RELAPSE", "_rel_src"),
+                                             (dth_norel, 5, 2, "COMPETING EVENT", "_dth_src")],
+                    lc_c, True)
+    specs["NRM"] = (rfl, resp, "_resp_src", [(dth_norel, 0, 2, "DEATH", "_dth_src"),
+                                             (np.where(rel <= dth, rel, np.inf), 5, 1,
+                                              "COMPETING EVENT", "_rel_src")], lc_c, True)
+    specs["TTHSCT"] = (saf, t0, "_t0_src", [(hs, 0, 1, "HSCT", "_hs_src"),
+                                            (dth_nohs, 5, 2, "COMPETING EVENT", "_dth_src")],
+                       lc_c, True)
+    frames = [_param(a, code, *spec, cut=cut) for code, spec in specs.items()]
+    frames.append(_fu(a, saf, t0, lc, dth, cut))
+    out = pd.concat(frames, ignore_index=True)
+    return out[_COLS]
+
+
+_COLS = ["STUDYID", "USUBJID", "LINEID", "PARAMCD", "PARAM", "ORIGIN", "STARTDT", "STSRCID",
+         "ADT", "AVAL", "AVALU", "AVALM", "CNSR", "CMPEVT", "EVNTDESC", "CNSDTDSC", "DTIMPFL",
+         "SRCDOM", "SRCVAR", "SRCID", "SRCROW"]
+
+
+def _param(a: pd.DataFrame, code: str, pop: npt.NDArray[np.bool_], origin: npt.NDArray[np.float64],
+           origin_src: str, cands: list[Any], censor: tuple[Any, ...], competing: bool,
+           *, cut: float) -> pd.DataFrame:
+    n = len(a)
+    keep = pop & np.isfinite(origin) & (origin <= cut)
+    origin = np.where(np.isfinite(origin), origin, 0.0)  # rows outside the population drop
+    adt = np.full(n, np.inf)
+    cnsr = np.full(n, -1)
+    cmp = np.full(n, -1)
+    desc = np.full(n, None, dtype=object)
+    src = np.full(n, None, dtype=object)
+    isevent = np.zeros(n, dtype=bool)
+    for days, c, ce, d, s in cands:
+        dd = np.where((days >= origin) & (days <= cut), days, np.inf)
+        better = dd < adt
+        adt = np.where(better, dd, adt)
+        cnsr = np.where(better, c, cnsr)
+        cmp = np.where(better, -1 if ce is None else ce, cmp)
+        desc[better] = d
+        src[better] = a[s].to_numpy()[better] if s in a else None
+        isevent = np.where(better, c == 0, isevent)
+    none = ~np.isfinite(adt)
+    cd, cc, cdesc, csrc = censor
+    cdays = np.where(np.isfinite(cd), cd, origin)
+    after_cut = cdays > cut
+    adt = np.where(none, np.where(after_cut, cut, cdays), adt)
+    cnsr = np.where(none, np.where(after_cut, 6, cc), cnsr)
+    cmp = np.where(none, 0, cmp)
+    desc[none] = np.where(after_cut[none], "DATA CUT-OFF", cdesc)
+    csrc_vals = a[csrc].to_numpy()
+    src[none] = np.where(after_cut[none], None, csrc_vals[none])
+    before = adt < origin
+    adt = np.where(before, origin, adt)
+    zero = (adt == origin) & ~np.isin(cnsr, [0, 5, 8])
+    cnsr = np.where(zero | before, 7, cnsr)
+    desc[zero | before] = "ORIGIN"
+    src[before] = a[origin_src].to_numpy()[before]
+    evd = _pick(cnsr == 0, desc)
+    cnd = _pick(cnsr != 0, desc)
+    aval = adt - origin
+    sel = np.flatnonzero(keep)
+    srcs = [s if isinstance(s, tuple) else (None, None, None, None) for s in src[sel]]
+    osrc = a[origin_src].to_numpy()[sel]
+    return pd.DataFrame({
+        "STUDYID": a["STUDYID"].to_numpy()[sel], "USUBJID": a["USUBJID"].to_numpy()[sel],
+        "LINEID": a["LINEID"].to_numpy()[sel], "PARAMCD": code, "PARAM": _PARAMS[code],
+        "ORIGIN": {"_t0_src": "t0", "_resp_src": "response"}[origin_src],
+        "STARTDT": [_ts(x) for x in origin[sel]],
+        "STSRCID": [s[2] if isinstance(s, tuple) else None for s in osrc],
+        "ADT": [_ts(x) for x in adt[sel]], "AVAL": aval[sel].astype(np.int64),
+        "AVALU": "DAYS", "AVALM": aval[sel] / DAYS_PER_MONTH, "CNSR": cnsr[sel],
+        "CMPEVT": pd.array(np.where(cmp[sel] >= 0, cmp[sel], 0), dtype="Int64")
+        if competing else pd.array([pd.NA] * len(sel), dtype="Int64"),
+        "EVNTDESC": evd[sel], "CNSDTDSC": cnd[sel], "DTIMPFL": None,
+        "SRCDOM": [s[0] for s in srcs], "SRCVAR": [s[1] for s in srcs],
+        "SRCID": [s[2] for s in srcs], "SRCROW": pd.array([s[3] for s in srcs], dtype="Int64"),
+    })
+
+
+def _pick(mask: npt.NDArray[np.bool_], values: npt.NDArray[Any]) -> npt.NDArray[np.object_]:
+    out = np.full(len(values), None, dtype=object)
+    out[mask] = values[mask]
+    return out
+
+
+def _fu(a: pd.DataFrame, saf: npt.NDArray[np.bool_], t0: npt.NDArray[np.float64],
+        lc: npt.NDArray[np.float64], dth: npt.NDArray[np.float64], cut: float) -> pd.DataFrame:
+    """FU (reverse KM): alive at last contact is the event (CNSR 0); death censors (CNSR 8)."""
+    n = len(a)
+    dead = np.isfinite(dth)
+    alive_at_cut = np.where(dead, dth > cut, lc > cut)
+    adt = np.where(alive_at_cut, cut, np.where(dead, dth, lc))
+    cnsr = np.where(alive_at_cut | ~dead, 0, 8)
+    src = np.where(dead & ~alive_at_cut, a["_dth_src"].to_numpy(), a["_lc_src"].to_numpy())
+    src[alive_at_cut] = None
+    keep = saf & (t0 <= cut)
+    sel = np.flatnonzero(keep)
+    srcs = [s if isinstance(s, tuple) else (None, None, None, None) for s in src[sel]]
+    desc_e = _pick(cnsr == 0, np.full(n, "ALIVE AT LAST CONTACT", dtype=object))
+    desc_c = _pick(cnsr == 8, np.full(n, "DEATH", dtype=object))
+    del n
+    return pd.DataFrame({
+        "STUDYID": a["STUDYID"].to_numpy()[sel], "USUBJID": a["USUBJID"].to_numpy()[sel],
+        "LINEID": a["LINEID"].to_numpy()[sel], "PARAMCD": "FU", "PARAM": _PARAMS["FU"],
+        "ORIGIN": "t0", "STARTDT": [_ts(x) for x in t0[sel]],
+        "STSRCID": [s[2] for s in a["_t0_src"].to_numpy()[sel]],
+        "ADT": [_ts(x) for x in adt[sel]], "AVAL": (adt - t0)[sel].astype(np.int64),
+        "AVALU": "DAYS", "AVALM": (adt - t0)[sel] / DAYS_PER_MONTH, "CNSR": cnsr[sel],
+        "CMPEVT": pd.array([pd.NA] * len(sel), dtype="Int64"), "EVNTDESC": desc_e[sel],
+        "CNSDTDSC": desc_c[sel], "DTIMPFL": None,
+        "SRCDOM": [s[0] for s in srcs], "SRCVAR": [s[1] for s in srcs],
+        "SRCID": [s[2] for s in srcs], "SRCROW": pd.array([s[3] for s in srcs], dtype="Int64"),
+    })
+
+
+del dataclasses
