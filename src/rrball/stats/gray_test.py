@@ -85,22 +85,38 @@ class GrayTestResult(ResultMixin):
         return f"GrayTestResult(groups={len(self.groups)}, causes={self.causes}, rho={self.rho:g})"
 
 
-def _stratum(
-    time: FloatArray, status: npt.NDArray[np.int64], g: npt.NDArray[np.intp], k: int,
-    cause: int, rho: float,
-) -> tuple[FloatArray, FloatArray]:
-    """Scores (k) and covariance (k x k) of one stratum."""
+@dataclass(frozen=True, slots=True)
+class _Tabulated:
+    """One stratum's counts per distinct time (rows) and group (columns), by status code."""
+
+    n_t: int
+    by_status: dict[int, FloatArray]
+    d_all: FloatArray
+
+
+def _tabulate(
+    time: FloatArray, status: npt.NDArray[np.int64], g: npt.NDArray[np.intp], k: int
+) -> _Tabulated:
     times, inv = np.unique(time, return_inverse=True)
     n_t = times.size
+    cell = inv * k + g
 
-    def counts(mask: npt.NDArray[np.bool_]) -> FloatArray:
-        out = np.zeros((n_t, k))
-        np.add.at(out, (inv[mask], g[mask]), 1.0)
+    def counts(mask: npt.NDArray[np.bool_] | None) -> FloatArray:
+        sel = cell if mask is None else cell[mask]
+        out: FloatArray = np.bincount(sel, minlength=n_t * k).reshape(n_t, k).astype(np.float64)
         return out
 
-    d1 = counts(status == cause)
-    d2 = counts((status > 0) & (status != cause))
-    d_all = counts(np.ones(time.size, dtype=np.bool_))
+    by_status = {int(c): counts(status == c) for c in np.unique(status[status > 0])}
+    return _Tabulated(n_t, by_status, counts(None))
+
+
+def _stratum(tab: _Tabulated, k: int, cause: int, rho: float) -> tuple[FloatArray, FloatArray]:
+    """Scores (k) and covariance (k x k) of one stratum."""
+    n_t = tab.n_t
+    zero = np.zeros((n_t, k))
+    d1 = tab.by_status.get(cause, zero)
+    d2 = sum((d for c, d in tab.by_status.items() if c != cause), zero)
+    d_all = tab.d_all
     at_risk = np.cumsum(d_all[::-1], axis=0)[::-1]  # n_i at the start of each time
     live = at_risk > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -146,6 +162,11 @@ def _stratum(
         u5 = np.where(d2 > 1, 1.0 - (d2 - 1.0) / (at_risk - 1.0), 1.0)
         u3 = np.where(on2, u5 * s_before**2 * d2 / at_risk**2, 0.0)
     v3 = (t4**2 * t3 + u4**2 * u3).sum(axis=0)
+    # only times with an event contribute below (a, the c increments, t3 and u3 vanish elsewhere)
+    act = np.flatnonzero(active)
+    p, fb, tr, scale = p[act], fb[act], tr[act], scale[act]
+    t4, t3, u4, u3 = t4[act], t3[act], u4[act], u3[act]
+    n_t = act.size
     # the (time, k, k) terms are built in blocks of time so memory stays O(block * k^2)
     v2 = np.zeros((k, k))
     v = np.zeros((k, k))
@@ -162,10 +183,12 @@ def _stratum(
         c = c_prev + np.cumsum(a * scale[sl, None, None], axis=0)
         w1 = a - t4[sl, None, :] * c  # (t, i, k)
         w2 = u4[sl, None, :] * c
-        v2 += np.einsum("tik,tk,tk->ik", w1, t4[sl], t3[sl])
-        v2 -= np.einsum("tik,tk,tk->ik", w2, u4[sl], u3[sl])
-        v += np.einsum("tik,tjk,tk->ij", w1, w1, t3[sl])
-        v += np.einsum("tik,tjk,tk->ij", w2, w2, u3[sl])
+        v2 += (w1 * (t4[sl] * t3[sl])[:, None, :]).sum(axis=0)
+        v2 -= (w2 * (u4[sl] * u3[sl])[:, None, :]).sum(axis=0)
+        # sum over t and k of w[t,i,k] w[t,j,k] weight[t,k], as one matrix product (BLAS)
+        m1 = w1.transpose(1, 0, 2).reshape(k, -1)
+        m2 = w2.transpose(1, 0, 2).reshape(k, -1)
+        v += (m1 * t3[sl].ravel()) @ m1.T + (m2 * u3[sl].ravel()) @ m2.T
         c_prev = c[-1]
     c_end = c_prev
     v = v + (c_end * v3[None, :]) @ c_end.T + c_end @ v2.T + v2 @ c_end.T
@@ -225,12 +248,15 @@ def gray_test(
     scores: dict[int, FloatArray] = {}
     covs: dict[int, FloatArray] = {}
     k = groups.k
+    tables = []
+    for s in range(n_strata):
+        m = s_codes == s
+        tables.append(_tabulate(t[m], st[m], groups.codes[m], k))
     for cause in causes:
         score = np.zeros(k)
         cov = np.zeros((k, k))
-        for s in range(n_strata):
-            m = s_codes == s
-            sc, v = _stratum(t[m], st[m], groups.codes[m], k, cause, float(rho))
+        for tab in tables:
+            sc, v = _stratum(tab, k, cause, float(rho))
             score += sc
             cov += v
         stat, df, note = chi_square_form(score[: k - 1], cov[: k - 1, : k - 1])
