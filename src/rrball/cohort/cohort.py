@@ -22,7 +22,7 @@ from rrball.cohort.readers.sav import read_sav, write_sav
 from rrball.cohort.readers.xlsx import read_xlsx, write_xlsx
 from rrball.cohort.schema import METADATA_KEYS, TABLE_ORDER, TABLES
 from rrball.cohort.validation import RawTable, ValidatedData, make_issue, validate_tables
-from rrball.errors import CohortIssue, CohortValidationError
+from rrball.errors import CohortIssue, CohortValidationError, InputError
 
 __all__ = ["FORMATS", "Cohort", "load_cohort", "validate_raw"]
 
@@ -153,7 +153,7 @@ class Cohort:
         birth dates at month precision, free text dropped unless in ``keep_free_text``.
         """
         if format not in FORMATS:
-            raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
+            raise InputError("format", f"{format!r} is not one of {FORMATS}")
         target = Path(path)
         tables = self.text_tables()
         pairs = self.metadata_pairs()
@@ -217,8 +217,14 @@ def load_cohort(path_or_paths: str | Path | Sequence[str | Path], *,
     else:
         paths = [Path(p) for p in path_or_paths]
         if len(paths) != 1:
-            raise ValueError("only one path (a CSV folder or a workbook) is supported")
+            raise InputError("path_or_paths", "give one path (a CSV folder or a workbook)")
         path = paths[0]
+    if format is not None and format not in FORMATS:
+        hint = " (REDCap import is not available yet)" if format == "redcap" else ""
+        raise InputError("format", f"{format!r} is not one of {FORMATS}{hint}")
+    if not path.exists():
+        raise InputError("path", f"{path.name} does not exist (a folder of CSV files, an .xlsx "
+                         "workbook or an .sav file is expected)")
     fmt = format or _infer(path)
     if fmt == "csv":
         raw, meta, issues = read_csv_folder(path)
@@ -235,7 +241,7 @@ def load_cohort(path_or_paths: str | Path | Sequence[str | Path], *,
             raw, flat_issues = split_flat(raw[flat[0]], long)
             issues = [*issues, *flat_issues]
     else:
-        raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+        raise InputError("format", f"{fmt!r} is not one of {FORMATS}")
     return validate_raw(raw, meta, source=path.name, issues=issues)
 
 
