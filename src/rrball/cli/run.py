@@ -31,13 +31,23 @@ def load_plan_arg(plan: str) -> Plan:
     return load_plan(path)
 
 
+def _plan_relative(plan: Plan, path: str) -> Path:
+    """``data.path`` of a plan: absolute, relative to the working directory, or else relative
+    to the plan file's folder (so bundled plans can name bundled data)."""
+    p = Path(path)
+    if p.is_absolute() or p.exists() or not plan.folder:
+        return p
+    return (Path(plan.folder) / p).resolve()
+
+
 def _cohort(plan: Plan, data: str | None) -> tuple[object, str]:
     from rrball.cohort import load_cohort, synthetic_cohort
 
     if data is not None:
         return load_cohort(data), Path(data).name
     if plan.data.path is not None:
-        return load_cohort(plan.data.path), Path(plan.data.path).name
+        where = _plan_relative(plan, plan.data.path)
+        return load_cohort(where), where.name
     if plan.data.synthetic is not None:
         syn = plan.data.synthetic
         return (synthetic_cohort(syn.profile, seed=syn.seed),

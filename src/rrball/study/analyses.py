@@ -58,6 +58,7 @@ from rrball.study.plan import (
     FollowUp,
     KaplanMeier,
     Landmark,
+    Listing,
     LogisticScreen,
     ResponseRate,
     Swimmer,
@@ -576,38 +577,84 @@ def _rep_follow_up(spec: FollowUp, out: StepOutput, c: Compare,
                       note=f"crude median observation time, {ctx.unit}")
 
 
+def _swimmer_rows(lane: str, r: pd.Series, rel: Mapping[str, float]) -> list[dict[str, object]]:
+    """Lane elements of one ADSL row; ``rel`` holds its dates in study units from the lane
+    origin (NaN when absent)."""
+    rows: list[dict[str, object]] = [
+        {"patient": lane, "kind": "treatment", "start": rel["TRTSDT"],
+         "end": max(rel["TRTEDT"], rel["TRTSDT"]) if not math.isnan(rel["TRTEDT"])
+         else rel["TRTSDT"], "label": str(r["REGIMEN"])}]
+    if not math.isnan(rel["RESPDT"]):
+        rows.append({"patient": lane, "kind": "response", "start": rel["RESPDT"],
+                     "end": math.nan, "label": str(r["BESTRESP"])})
+    for kind, col in (("hsct", "HSCTDT"), ("relapse", "RELDT"), ("death", "DTHDT")):
+        if not math.isnan(rel[col]):
+            rows.append({"patient": lane, "kind": kind, "start": rel[col], "end": math.nan,
+                         "label": ""})
+    return rows
+
+
+_SWIM_DATES = ("TRTSDT", "TRTEDT", "RESPDT", "HSCTDT", "RELDT", "DTHDT", "LSTCNDT")
+
+
 def _run_swimmer(spec: Swimmer, ctx: AnalysisContext) -> StepOutput:
-    d = ctx.adsl.sort_values("TRTSDT").head(spec.max_lanes)
-    start = pd.to_datetime(d["TRTSDT"])
     per = _DAYS_PER[ctx.unit]
-
-    def rel(col: str) -> pd.Series:
-        return (pd.to_datetime(d[col], errors="coerce") - start).dt.days / per
-
-    end = rel("TRTEDT").fillna(0.0)
+    data = ctx.adsl.sort_values(["TRTSDT", "USUBJID"], kind="stable")
+    dates = {c: pd.to_datetime(data[c], errors="coerce") for c in _SWIM_DATES}
+    by_patient = spec.lanes == "patient"
+    key = data["USUBJID"] if by_patient else data["USUBJID"] + "|" + data["LINEID"]
+    lanes_in_order = list(dict.fromkeys(key))
+    shown = set(lanes_in_order[:spec.max_lanes])
+    origin = dates["TRTSDT"].groupby(key).transform("min") if by_patient else dates["TRTSDT"]
     rows: list[dict[str, object]] = []
-    events = {"hsct": rel("HSCTDT"), "relapse": rel("RELDT"), "death": rel("DTHDT")}
-    resp, last = rel("RESPDT"), rel("LSTCNDT")
-    for i, (_, r) in enumerate(d.iterrows()):
-        lane = str(r["SUBJID"])
-        rows.append({"patient": lane, "kind": "treatment", "start": 0.0,
-                     "end": max(float(end.iloc[i]), 0.0), "label": str(r["REGIMEN"])})
-        if pd.notna(resp.iloc[i]):
-            rows.append({"patient": lane, "kind": "response", "start": float(resp.iloc[i]),
-                         "end": math.nan, "label": str(r["BESTRESP"])})
-        for kind, times in events.items():
-            if pd.notna(times.iloc[i]):
-                rows.append({"patient": lane, "kind": kind, "start": float(times.iloc[i]),
-                             "end": math.nan, "label": ""})
-        if pd.isna(events["death"].iloc[i]) and pd.notna(last.iloc[i]):
-            rows.append({"patient": lane, "kind": "ongoing", "start": float(last.iloc[i]),
-                         "end": math.nan, "label": ""})
+    done_once: set[str] = set()
+    for i, (_, r) in enumerate(data.iterrows()):
+        k = str(key.iloc[i])
+        if k not in shown:
+            continue
+        lane = str(r["SUBJID"]) if by_patient else f"{r['SUBJID']} {r['LINEID']}"
+        rel = {c: float((dates[c].iloc[i] - origin.iloc[i]).days) / per
+               if pd.notna(dates[c].iloc[i]) else math.nan for c in _SWIM_DATES}
+        if by_patient and k in done_once:  # HSCT, death: drawn once per patient
+            rel["HSCTDT"] = rel["DTHDT"] = math.nan
+        done_once.add(k)
+        rows.extend(_swimmer_rows(lane, r, rel))
+    # "ongoing" arrow at the last contact of lanes without death
+    alive = data.assign(_k=key.to_numpy()).loc[lambda d: d["_k"].isin(shown)]
+    for _, grp in alive.groupby("_k", sort=False):
+        if grp["DTHDT"].notna().any():
+            continue
+        last = pd.to_datetime(grp["LSTCNDT"]).max()
+        start = pd.to_datetime(grp["TRTSDT"]).min() if by_patient else \
+            pd.to_datetime(grp["TRTSDT"]).iloc[0]
+        if pd.notna(last):
+            first = grp.iloc[0]
+            lane = str(first["SUBJID"]) if by_patient else f"{first['SUBJID']} {first['LINEID']}"
+            rows.append({"patient": lane, "kind": "ongoing",
+                         "start": float((last - start).days) / per, "end": math.nan,
+                         "label": ""})
     lanes = pd.DataFrame(rows, columns=["patient", "kind", "start", "end", "label"])
-    warn = ([f"first {spec.max_lanes} of {len(ctx.adsl)} patients by start date"]
-            if len(ctx.adsl) > spec.max_lanes else [])
-    return StepOutput(results={}, n=len(d), warnings=tuple(warn),
-                      options={"lanes": len(d), "origin": "TRTSDT", "time_unit": ctx.unit},
+    lanes = lanes.drop_duplicates(ignore_index=True)  # a relapse shared by two lines
+    n_lanes = len(lanes_in_order)
+    unit = "patients" if by_patient else "patient-lines"
+    warn = ([f"first {spec.max_lanes} of {n_lanes} {unit} by start date"]
+            if n_lanes > spec.max_lanes else [])
+    origin_text = "first index-line start of the patient" if by_patient else "TRTSDT"
+    return StepOutput(results={}, n=min(n_lanes, spec.max_lanes), warnings=tuple(warn),
+                      options={"lanes": spec.lanes, "origin": origin_text,
+                               "time_unit": ctx.unit},
                       extra={"lanes": lanes})
+
+
+def _run_listing(spec: Listing, ctx: AnalysisContext) -> StepOutput:
+    data = ctx.adsl.sort_values(list(spec.sort_by), kind="stable")
+    shown = data[list(spec.columns)].head(spec.max_rows).reset_index(drop=True)
+    warn = ([f"first {spec.max_rows} of {len(data)} rows"] if len(data) > spec.max_rows
+            else [])
+    return StepOutput(results={}, n=len(data), warnings=tuple(warn),
+                      options={"columns": ", ".join(spec.columns),
+                               "sorted by": ", ".join(spec.sort_by)},
+                      extra={"listing": shown})
 
 
 ANALYSES: Mapping[str, AnalysisKind] = {
@@ -625,6 +672,7 @@ ANALYSES: Mapping[str, AnalysisKind] = {
     "table_one": AnalysisKind(_run_table_one, _rep_none, "Table 1"),
     "follow_up": AnalysisKind(_run_follow_up, _rep_follow_up, "median follow-up"),
     "swimmer": AnalysisKind(_run_swimmer, _rep_none, "swimmer plot lanes"),
+    "listing": AnalysisKind(_run_listing, _rep_none, "listing of ADSL columns"),
 }
 
 #: errors of the statistics layer that mean "not estimable on these data"

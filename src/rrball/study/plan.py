@@ -44,6 +44,7 @@ __all__ = [
     "Derive",
     "Duration",
     "Filter",
+    "Listing",
     "Plan",
     "StudyInfo",
     "Swimmer",
@@ -377,22 +378,36 @@ class FollowUp(_AnalysisBase):
 
 
 class Swimmer(_AnalysisBase):
-    """One lane per patient from ADSL dates: treatment (TRTSDT-TRTEDT), response (RESPDT,
-    labelled BESTRESP), allo-HSCT, relapse, death, and an arrow when alive at last contact."""
+    """Swimmer lanes from ADSL dates: treatment (TRTSDT-TRTEDT), response (RESPDT, labelled
+    BESTRESP), allo-HSCT, relapse, death, and an arrow when alive at last contact.
+
+    ``lanes: line`` draws one lane per ADSL row (patient × index line, origin its t0);
+    ``lanes: patient`` draws one lane per patient with every index line on it (origin the
+    patient's first index-line start), for case series with several lines per patient."""
 
     type: Literal["swimmer"]
     max_lanes: int = Field(default=40, ge=1, le=200)
+    lanes: Literal["line", "patient"] = "line"
+
+
+class Listing(_AnalysisBase):
+    """A listing of ADSL columns, one row per patient × index line (case series, audits)."""
+
+    type: Literal["listing"]
+    columns: list[str] = Field(min_length=1)
+    sort_by: list[str] = Field(default_factory=lambda: ["USUBJID", "TRTSDT"])
+    max_rows: int = Field(default=500, ge=1, le=10_000)
 
 
 Analysis = Annotated[
     ResponseRate | Association | LogisticScreen | KaplanMeier | Cox | CumInc | FineGray
-    | Landmark | TableOne | FollowUp | Swimmer,
+    | Landmark | TableOne | FollowUp | Swimmer | Listing,
     Field(discriminator="type"),
 ]
 
 ANALYSIS_TYPES: tuple[str, ...] = ("response_rate", "association", "logistic_screen", "km",
                                    "cox", "cif", "fine_gray", "landmark", "table_one",
-                                   "follow_up", "swimmer")
+                                   "follow_up", "swimmer", "listing")
 
 
 class Plan(_Model):
@@ -407,6 +422,7 @@ class Plan(_Model):
     analyses: list[Analysis] = Field(min_length=1)
     text: str = ""
     source: str = "plan"
+    folder: str = Field(default="", description="folder of the plan file (data.path base)")
     lines: dict[str, int] = Field(default_factory=dict)
 
     @field_validator("analyses")
@@ -565,7 +581,8 @@ def column_refs(plan: Plan) -> Iterator[tuple[str, str]]:
             value = getattr(a, key, None)
             if isinstance(value, str):
                 yield f"{base}.{key}", value
-        for key in ("candidates", "covariates", "variables", "categorical", "force"):
+        for key in ("candidates", "covariates", "variables", "categorical", "force", "columns",
+                    "sort_by"):
             for j, col in enumerate(getattr(a, key, ()) or ()):
                 yield f"{base}.{key}[{j}]", col
         for col in (getattr(a, "reference", None) or {}):
@@ -624,18 +641,19 @@ def _close(word: str, choices: Iterator[str] | Mapping[str, Any] | frozenset[str
 # ---- entry points --------------------------------------------------------------------------------
 
 
-def parse_plan(text: str, *, source: str = "plan") -> Plan:
+def parse_plan(text: str, *, source: str = "plan", folder: str = "") -> Plan:
     """Validate plan text; raise :class:`PlanError` listing every located problem."""
     data, lines = _read_yaml(text, source)
     if not isinstance(data, dict):
         raise PlanError([PlanIssue(1, "", "the plan must be a mapping (study:, analyses:, ...)")],
                         source=source)
-    for reserved in ("text", "source", "lines"):
+    for reserved in ("text", "source", "lines", "folder"):
         if reserved in data:
             raise PlanError([PlanIssue(lines.get(reserved), reserved,
                                        f"unknown key {reserved!r}")], source=source)
     try:
-        plan = Plan.model_validate({**data, "text": text, "source": source, "lines": lines})
+        plan = Plan.model_validate({**data, "text": text, "source": source, "lines": lines,
+                                    "folder": folder})
     except ValidationError as exc:
         raise PlanError(_pydantic_issues(exc, data, lines), source=source) from None
     issues = _semantic_issues(plan)
@@ -652,7 +670,7 @@ def load_plan(path: str | Path) -> Plan:
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanError([PlanIssue(None, "", f"cannot read the plan: {exc}")],
                         source=p.name) from None
-    return parse_plan(text, source=p.name)
+    return parse_plan(text, source=p.name, folder=str(p.resolve().parent))
 
 
 def bundled_plans() -> dict[str, Path]:

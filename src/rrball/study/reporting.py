@@ -317,10 +317,32 @@ def _items_swimmer(step: StepResult, r: Mapping[str, object], d: Defaults) -> li
         (_text("kind", "Lane element"), ColumnSpec(key="n", label="Count", kind="integer")),
         n=step.output.n)]
     if step.spec.figure and not lanes.empty:
-        fig = swimmer_plot(lanes, xlabel=f"Time from start of therapy ({d.time_unit})",
+        origin = str(step.output.options.get("origin", "TRTSDT"))
+        start = "first index line" if origin != "TRTSDT" else "start of therapy"
+        fig = swimmer_plot(lanes, xlabel=f"Time from {start} ({d.time_unit})",
                            title=step.title)
         items.append(_fig(step, "swimmer", fig, step.title, d))
     return items
+
+
+def _listing_cell(v: object) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+        return ""
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _items_listing(step: StepResult, r: Mapping[str, object], d: Defaults) -> list[Item]:
+    assert step.output is not None
+    shown: pd.DataFrame = step.output.extra["listing"]
+    body = pd.DataFrame({c: [_listing_cell(v) for v in shown[c].tolist()]
+                         for c in shown.columns})
+    cols = tuple(_text(c, c) for c in shown.columns)
+    return [_frame_table(step.title, body, cols, n=step.output.n,
+                         method={"method": "listing", **step.output.options})]
 
 
 _BUILDERS = {
@@ -328,6 +350,7 @@ _BUILDERS = {
     "logistic_screen": _items_screen, "km": _items_km, "landmark": _items_km,
     "cif": _items_cif, "cox": _items_ratio, "fine_gray": _items_ratio,
     "table_one": _items_table_one, "follow_up": _items_follow_up, "swimmer": _items_swimmer,
+    "listing": _items_listing,
 }
 
 

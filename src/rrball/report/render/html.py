@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 from pathlib import Path
 
@@ -9,6 +10,9 @@ from rrball.report.document import FigureItem, Report
 from rrball.report.render.figures import figure_bytes
 from rrball.report.styles import Style, get_style
 from rrball.report.tables import TableSpec
+
+#: tables with more columns than this get class "wide" (smaller print font in the PDF)
+WIDE_COLUMNS = 9
 
 __all__ = ["html_document", "render_html", "table_html"]
 
@@ -22,7 +26,8 @@ table.rr th, table.rr td {{ padding: 0.15em 0.7em; }}
 table.rr thead tr:first-child th {{ border-top: 1.5px solid #000; }}
 table.rr thead tr:last-child th {{ border-bottom: 1px solid #000; }}
 table.rr tbody tr:last-child td {{ border-bottom: 1.5px solid #000; }}
-td.l {{ text-align: left; }} td.r {{ text-align: right; }} td.c {{ text-align: center; }}
+td.l, th.l {{ text-align: left; }} td.r, th.r {{ text-align: right; }}
+td.c, th.c {{ text-align: center; }}
 th.spanner {{ border-bottom: 1px solid #000; text-align: center; }}
 tr.bold td {{ font-weight: bold; }}
 p.foot, p.note {{ font-size: 0.85em; margin: 0.1em 0; color: #333; }}
@@ -35,7 +40,8 @@ figcaption {{ font-size: 0.9em; }}
 def table_html(spec: TableSpec, style: Style) -> str:
     """One ``<table>`` with caption, spanners, indented/bold rows and footnotes."""
     e = html.escape
-    out = ['<table class="rr">', f"<caption>{e(spec.title)}</caption>", "<thead>"]
+    wide = " wide" if len(spec.columns) > WIDE_COLUMNS else ""
+    out = [f'<table class="rr{wide}">', f"<caption>{e(spec.title)}</caption>", "<thead>"]
     if spec.spanners:
         covered = {k: sp for sp in spec.spanners for k in sp.keys}
         cells = []
@@ -51,7 +57,8 @@ def table_html(spec: TableSpec, style: Style) -> str:
             cells.append(f'<th class="spanner" colspan="{width}">{e(sp.label)}</th>')
             i += width
         out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("<tr>" + "".join(f"<th>{e(c.label)}</th>" for c in spec.columns) + "</tr>")
+    out.append("<tr>" + "".join(f'<th class="{c.align[0]}">{e(c.label)}</th>'
+                                for c in spec.columns) + "</tr>")
     out.append("</thead><tbody>")
     for r, row in enumerate(spec.text_rows(style)):
         cls = ' class="bold"' if spec.bold[r] else ""
@@ -66,16 +73,25 @@ def table_html(spec: TableSpec, style: Style) -> str:
     return "\n".join(out)
 
 
-def _figure_html(item: FigureItem) -> str:
-    svg = figure_bytes(item.figure, "svg").decode("utf-8")
-    svg = svg[svg.index("<svg"):]  # drop the XML prolog and DOCTYPE (external DTD link)
+def _figure_html(item: FigureItem, image: str = "svg") -> str:
+    """A figure as inline SVG (vector, the HTML report) or as a PNG data URI (``image="png"``,
+    used for the PDF: weasyprint paints inline SVG slowly; the vector files are written next
+    to the report)."""
+    if image == "png":
+        data = base64.b64encode(figure_bytes(item.figure, "png")).decode("ascii")
+        body = (f'<img src="data:image/png;base64,{data}" '
+                f'alt="{html.escape(item.caption)}" style="width:100%">')
+    else:
+        svg = figure_bytes(item.figure, "svg").decode("utf-8")
+        body = svg[svg.index("<svg"):]  # drop the XML prolog and DOCTYPE (external DTD link)
     notes = "".join(f'<p class="foot">{html.escape(n)}</p>' for n in item.notes)
-    return (f'<figure id="{html.escape(item.name)}">{svg}<figcaption>'
+    return (f'<figure id="{html.escape(item.name)}">{body}<figcaption>'
             f"{html.escape(item.caption)}</figcaption>{notes}</figure>")
 
 
-def html_document(report: Report, style: Style | None = None) -> str:
-    """The whole report as one self-contained HTML string."""
+def html_document(report: Report, style: Style | None = None, *, image: str = "svg") -> str:
+    """The whole report as one self-contained HTML string (figures inline SVG, or PNG data
+    URIs with ``image="png"``)."""
     st = style or get_style()
     e = html.escape
     parts = [
@@ -96,7 +112,7 @@ def html_document(report: Report, style: Style | None = None) -> str:
             parts.append(f"<p>{e(section.text)}</p>")
         for item in section.items:
             parts.append(table_html(item, st) if isinstance(item, TableSpec)
-                         else _figure_html(item))
+                         else _figure_html(item, image))
     parts.append("</body></html>")
     return "\n".join(parts)
 

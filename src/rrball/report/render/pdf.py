@@ -17,6 +17,7 @@ _PAGE_CSS = (
     "@page { size: A4; margin: 15mm 10mm; } "
     "body { margin: 0; max-width: none; } "
     "table.rr { width: 100%; font-size: 0.85em; } "
+    "table.rr.wide { font-size: 0.66em; } "
     "table.rr th, table.rr td { padding: 0.1em 0.3em; overflow-wrap: break-word; "
     "hyphens: auto; } "
     "figure svg { max-width: 100%; }"
@@ -33,10 +34,11 @@ def render_pdf(report: Report, path: str | Path, style: Style | None = None) -> 
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    doc = html_document(report, style).replace("</style>", _PAGE_CSS + "</style>", 1)
+    doc = html_document(report, style, image="png")
+    doc = doc.replace("</style>", _PAGE_CSS + "</style>", 1)
+    # only the figures' own data: URIs are read; any other URL is refused, never fetched
+    from weasyprint.urls import URLFetcher
 
-    def _no_fetch(url: str) -> dict[str, object]:
-        raise ValueError(f"external resource refused: {url}")
-
-    weasyprint.HTML(string=doc, url_fetcher=_no_fetch).write_pdf(str(out))
+    fetcher = URLFetcher(allowed_protocols=("data",))
+    weasyprint.HTML(string=doc, url_fetcher=fetcher).write_pdf(str(out))
     return out
