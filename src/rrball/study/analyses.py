@@ -63,6 +63,7 @@ from rrball.study.plan import (
     ResponseRate,
     Swimmer,
     TableOne,
+    Toxicity,
 )
 
 __all__ = [
@@ -90,6 +91,7 @@ class AnalysisContext:
     adsl: pd.DataFrame
     adtte: pd.DataFrame
     defaults: Defaults
+    toxicity: pd.DataFrame | None = None
 
     @property
     def unit(self) -> str:
@@ -657,6 +659,101 @@ def _run_listing(spec: Listing, ctx: AnalysisContext) -> StepOutput:
                       extra={"listing": shown})
 
 
+# ---- toxicity -----------------------------------------------------------------------------------
+
+ANY_TERM = "any"
+
+
+def _grade_label(g: int) -> str:
+    return "any grade" if g == 1 else f"grade >= {g}"
+
+
+def _line_grades(tox: pd.DataFrame, term: str, spec: Toxicity) -> tuple[pd.Series, str]:
+    """Maximum grade per (USUBJID, LINEID) for one term (or every term for ``any``) under the
+    chosen criteria set; the set's name for the table."""
+    if term == ANY_TERM:
+        terms = spec.terms if spec.terms is not None else sorted(tox["TERM"].unique())
+        parts = [_line_grades(tox, t, spec)[0] for t in terms]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return pd.Series(dtype=float), "per term as above"
+        both = pd.concat(parts)
+        return both.groupby(level=[0, 1]).max(), "per term as above"
+    rows = tox[tox["TERM"] == term]
+    chosen = spec.criteria.get(term)
+    if chosen is not None:
+        rows = rows[rows["CRITSET"] == chosen]
+        label = chosen
+    else:
+        rows = rows[rows["PRIMFL"] == "Y"]
+        sets = sorted(rows["CRITSET"].dropna().astype(str).unique())
+        label = " / ".join(sets) if sets else "primary set"
+    grades = pd.to_numeric(rows["MAXGRADE"], errors="coerce")
+    return grades.groupby([rows["USUBJID"], rows["LINEID"]]).max(), label
+
+
+def _run_toxicity(spec: Toxicity, ctx: AnalysisContext) -> StepOutput:
+    if ctx.toxicity is None:
+        raise NotEstimable("this cohort has no toxicity table")
+    gd, warn = _groups(ctx.adsl, spec.by)
+    keys = pd.MultiIndex.from_frame(gd[["USUBJID", "LINEID"]])
+    group = gd["_group"].to_numpy() if spec.by is not None else None
+    levels = sorted(set(group.tolist())) if group is not None else []
+    recorded = sorted(ctx.toxicity["TERM"].dropna().astype(str).unique())
+    terms = list(spec.terms) if spec.terms is not None else recorded
+    if spec.any_term and terms:
+        terms.append(ANY_TERM)
+    method, cl = ctx.defaults.binomial_ci, ctx.defaults.conf_level
+    rows: list[dict[str, object]] = []
+    results: dict[str, object] = {}
+    for term in terms:
+        per_line, critset = _line_grades(ctx.toxicity, term, spec)
+        grade = per_line.reindex(keys).fillna(0.0).to_numpy()  # no episode = grade 0
+        for g in spec.grades:
+            hit = grade >= g
+            cells = [(ALL, hit)]
+            if group is not None:
+                cells += [(lv, hit[group == lv]) for lv in levels]
+            p_value = math.nan
+            if group is not None and len(levels) >= 2:
+                table = pd.crosstab(group, hit)
+                if table.shape == (len(levels), 2):
+                    p_value = fisher_exact_test(table).p_value
+            for lv, h in cells:
+                if len(h) == 0:
+                    continue
+                prop = proportion_ci(int(h.sum()), len(h), method=method, conf_level=cl)
+                results[f"{term}|{g}|{lv}"] = prop
+                rows.append({"term": term, "criteria": critset, "grade": _grade_label(g),
+                             "group": lv, "k": prop.x, "n": prop.n,
+                             "estimate": prop.estimate * 100, "lower": prop.lower * 100,
+                             "upper": prop.upper * 100,
+                             "p_value": p_value if lv == ALL else math.nan})
+    if not rows:
+        raise NotEstimable("no AE terms to tabulate")
+    table_out = pd.DataFrame(rows)
+    return StepOutput(results=results, n=len(gd), warnings=tuple(warn),
+                      options={"ci": method, "conf_level": cl, "grades": spec.grades,
+                               "by": spec.by, "test": "Fisher's exact test across groups",
+                               "source": "Cohort.toxicity() (grades derived from raw values)"},
+                      extra={"table": table_out})
+
+
+def _rep_toxicity(spec: Toxicity, out: StepOutput, c: Compare,
+                  ctx: AnalysisContext) -> Reproduced:
+    term = c.term or ANY_TERM
+    grade = c.grade or spec.grades[0]
+    r = out.results.get(f"{term}|{grade}|{c.group or ALL}")
+    if not isinstance(r, ProportionResult):
+        raise NotEstimable(f"no incidence for term {term!r}, grade >= {grade}, group "
+                           f"{c.group or ALL!r}")
+    lo, hi = r.lower * 100, r.upper * 100
+    note = f"{r.x}/{r.n}" + (f" (published {c.k}/{c.n})" if c.k is not None and c.n else "")
+    return Reproduced(value=r.estimate * 100, lower=lo, upper=hi,
+                      rule=_ci_rule(r.conf_level) + f" ({ctx.defaults.binomial_ci})",
+                      within=_inside(c.value, lo, hi), note=note)
+
+
 ANALYSES: Mapping[str, AnalysisKind] = {
     "response_rate": AnalysisKind(_run_response_rate, _rep_proportion,
                                   "response rates with binomial CI"),
@@ -673,6 +770,7 @@ ANALYSES: Mapping[str, AnalysisKind] = {
     "follow_up": AnalysisKind(_run_follow_up, _rep_follow_up, "median follow-up"),
     "swimmer": AnalysisKind(_run_swimmer, _rep_none, "swimmer plot lanes"),
     "listing": AnalysisKind(_run_listing, _rep_none, "listing of ADSL columns"),
+    "toxicity": AnalysisKind(_run_toxicity, _rep_toxicity, "toxicity incidence by grade"),
 }
 
 #: errors of the statistics layer that mean "not estimable on these data"

@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from rrball.cohort.schema import CODE_LISTS
 from rrball.errors import PlanError, PlanIssue
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "Plan",
     "StudyInfo",
     "Swimmer",
+    "Toxicity",
     "bundled_plan",
     "bundled_plans",
     "column_refs",
@@ -186,11 +188,20 @@ class SyntheticData(_Model):
     seed: int = 1
 
 
+class PublicData(_Model):
+    """A public cohort bundled with rrball (``rrball.cohort.public_cohort``) and an optional named
+    subset of its mapping (e.g. ``b_lineage``)."""
+
+    name: Literal["all"]
+    subset: str | None = None
+
+
 class DataSpec(_Model):
     """Default data of the plan when ``--data`` is not given."""
 
     synthetic: SyntheticData | None = None
     path: str | None = None
+    public: PublicData | None = None
 
 
 class Filter(_Model):
@@ -268,6 +279,8 @@ class Compare(_Model):
     upper: Quoted | None = None
     k: int | None = Field(default=None, ge=0)
     n: int | None = Field(default=None, ge=1)
+    grade: int | None = Field(default=None, ge=1, le=5,
+                              description="toxicity: the grade threshold (grade >= this)")
 
 
 class _AnalysisBase(_Model):
@@ -390,6 +403,40 @@ class Swimmer(_AnalysisBase):
     lanes: Literal["line", "patient"] = "line"
 
 
+AE_TERMS: tuple[str, ...] = tuple(CODE_LISTS["ae_term"].values())
+GRADE_SETS: tuple[str, ...] = tuple(CODE_LISTS["grade_scale"].values())
+
+
+class Toxicity(_AnalysisBase):
+    """Toxicity incidence: patients (index lines) with an episode of each AE term reaching each
+    grade threshold, overall and per level of ``by``, exact CI and Fisher's test per row.
+
+    Grades come from ``Cohort.toxicity()`` (derived from raw values, data-dictionary.md §5.2).
+    ``criteria`` picks the criteria set of a term (e.g. ``sos_vod: modified_seattle``); by
+    default each term's primary set (SOS/VOD: the line's ``vod_criteria``). ``any`` (a row of
+    its own) counts a line once whatever the term. Lines without an episode count as grade 0."""
+
+    type: Literal["toxicity"]
+    terms: list[str] | None = Field(default=None, description="AE terms; None = all recorded")
+    criteria: dict[str, str] = Field(default_factory=dict)
+    grades: list[int] = Field(default_factory=lambda: [1, 3], min_length=1)
+    by: str | None = None
+    any_term: bool = True
+
+    @model_validator(mode="after")
+    def _known(self) -> Toxicity:
+        for t in [*(self.terms or []), *self.criteria]:
+            if t not in AE_TERMS:
+                raise ValueError(f"unknown AE term {t!r}; terms: {', '.join(AE_TERMS)}")
+        for t, cs in self.criteria.items():
+            if cs not in GRADE_SETS:
+                raise ValueError(f"{t}: unknown criteria set {cs!r}; sets: "
+                                 f"{', '.join(GRADE_SETS)}")
+        if any(g < 1 or g > 5 for g in self.grades):
+            raise ValueError("grades are thresholds from 1 to 5 (grade >= g)")
+        return self
+
+
 class Listing(_AnalysisBase):
     """A listing of ADSL columns, one row per patient × index line (case series, audits)."""
 
@@ -401,13 +448,13 @@ class Listing(_AnalysisBase):
 
 Analysis = Annotated[
     ResponseRate | Association | LogisticScreen | KaplanMeier | Cox | CumInc | FineGray
-    | Landmark | TableOne | FollowUp | Swimmer | Listing,
+    | Landmark | TableOne | FollowUp | Swimmer | Listing | Toxicity,
     Field(discriminator="type"),
 ]
 
 ANALYSIS_TYPES: tuple[str, ...] = ("response_rate", "association", "logistic_screen", "km",
                                    "cox", "cif", "fine_gray", "landmark", "table_one",
-                                   "follow_up", "swimmer", "listing")
+                                   "follow_up", "swimmer", "listing", "toxicity")
 
 
 class Plan(_Model):

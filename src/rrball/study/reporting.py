@@ -345,12 +345,31 @@ def _items_listing(step: StepResult, r: Mapping[str, object], d: Defaults) -> li
                          method={"method": "listing", **step.output.options})]
 
 
+def _items_toxicity(step: StepResult, r: Mapping[str, object], d: Defaults) -> list[Item]:
+    assert step.output is not None
+    t: pd.DataFrame = step.output.extra["table"]
+    body = t.assign(term=t["term"].str.replace("_", " "))
+    cols = (_text("term", "AE term"), _text("criteria", "Criteria"), _text("grade", "Grade"),
+            _text("group", step.spec.by or "Group"),
+            ColumnSpec(key="k", label="Patients", kind="integer"),
+            ColumnSpec(key="n", label="N", kind="integer"),
+            ColumnSpec(key="estimate", label="%", kind="number", digits=1),
+            ColumnSpec(key="ci", label=f"{d.conf_level * 100:g}% CI", kind="ci",
+                       sources=("lower", "upper"), digits=1),
+            ColumnSpec(key="p_value", label="p (Fisher)", kind="p_value"))
+    notes = ("Grades derived from the raw AE values (Cohort.toxicity(), data-dictionary.md "
+             "§5.2); a line without an episode of a term counts as grade 0; 'any' counts a "
+             "line once over the terms listed.",)
+    return [_frame_table(step.title, body, cols, n=step.output.n, notes=notes,
+                         method=step.output.options)]
+
+
 _BUILDERS = {
     "response_rate": _items_response, "association": _items_association,
     "logistic_screen": _items_screen, "km": _items_km, "landmark": _items_km,
     "cif": _items_cif, "cox": _items_ratio, "fine_gray": _items_ratio,
     "table_one": _items_table_one, "follow_up": _items_follow_up, "swimmer": _items_swimmer,
-    "listing": _items_listing,
+    "listing": _items_listing, "toxicity": _items_toxicity,
 }
 
 

@@ -250,6 +250,9 @@ def run_plan(plan: Plan, cohort: Any, *, data_label: str = "cohort",
     for name, derived in plan.derive.items():
         adsl[name] = _derive(adsl, derived)
     population, consort = _apply(adsl, plan.population)
+    needs_tox = any(a.type == "toxicity" for a in plan.analyses)
+    tox: pd.DataFrame | None = cohort.toxicity() if needs_tox and hasattr(cohort, "toxicity") \
+        else None
     steps: list[StepResult] = []
     contexts: dict[str, AnalysisContext] = {}
     total = len(plan.analyses)
@@ -257,7 +260,8 @@ def run_plan(plan: Plan, cohort: Any, *, data_label: str = "cohort",
         if on_step is not None:
             on_step(spec.id, i, total)
         frame, filters = _apply(population, spec.population)
-        ctx = AnalysisContext(adsl=frame, adtte=adtte, defaults=plan.defaults)
+        ctx = AnalysisContext(adsl=frame, adtte=adtte, defaults=plan.defaults,
+                              toxicity=tox)
         contexts[spec.id] = ctx
         kind = ANALYSES[spec.type]
         title = spec.title or f"{kind.label} ({spec.id})"
