@@ -146,3 +146,15 @@ analyses:
         parse_plan(text)
     assert where in str(exc.value)
     assert "line" in str(exc.value)
+
+
+def test_chi_square_p_is_compared_like_seed_003() -> None:
+    """N003-20: 9/67 vs 1/41, P = 0.056 is Pearson chi-square without correction (I003-08)."""
+    tox, _, _ = _tox_rows()
+    text = PLAN.split("  - id: vod_seattle")[0].replace(
+        "by: SCHEDULE\n    compare:", "by: SCHEDULE\n    test: chisq\n    compare:")
+    text += "      - {id: P1, term: sos_vod, quantity: p_value, value: \"0.056\"}\n"
+    res = run_plan(parse_plan(text), _WithToxicity(tox))
+    comp = res.comparison.set_index("id")
+    assert comp.loc["P1", "reproduced"] == pytest.approx(0.05580, abs=5e-5)
+    assert comp.loc["P1", "within"] == "yes"

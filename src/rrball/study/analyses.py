@@ -692,6 +692,12 @@ def _line_grades(tox: pd.DataFrame, term: str, spec: Toxicity) -> tuple[pd.Serie
     return grades.groupby([rows["USUBJID"], rows["LINEID"]]).max(), label
 
 
+def _test_p(table: pd.DataFrame, test: str) -> float:
+    if test == "fisher":
+        return fisher_exact_test(table).p_value
+    return chi_square_test(table, correction=test == "chisq_yates").p_value
+
+
 def _run_toxicity(spec: Toxicity, ctx: AnalysisContext) -> StepOutput:
     if ctx.toxicity is None:
         raise NotEstimable("this cohort has no toxicity table")
@@ -718,7 +724,8 @@ def _run_toxicity(spec: Toxicity, ctx: AnalysisContext) -> StepOutput:
             if group is not None and len(levels) >= 2:
                 table = pd.crosstab(group, hit)
                 if table.shape == (len(levels), 2):
-                    p_value = fisher_exact_test(table).p_value
+                    p_value = _test_p(table, spec.test)
+                results[f"p|{term}|{g}"] = p_value
             for lv, h in cells:
                 if len(h) == 0:
                     continue
@@ -734,7 +741,10 @@ def _run_toxicity(spec: Toxicity, ctx: AnalysisContext) -> StepOutput:
     table_out = pd.DataFrame(rows)
     return StepOutput(results=results, n=len(gd), warnings=tuple(warn),
                       options={"ci": method, "conf_level": cl, "grades": spec.grades,
-                               "by": spec.by, "test": "Fisher's exact test across groups",
+                               "by": spec.by, "test": {"fisher": "Fisher's exact test",
+                                                       "chisq": "Pearson chi-square",
+                                                       "chisq_yates": "Yates chi-square"
+                                                       }[spec.test] + " across groups",
                                "source": "Cohort.toxicity() (grades derived from raw values)"},
                       extra={"table": table_out})
 
@@ -743,6 +753,11 @@ def _rep_toxicity(spec: Toxicity, out: StepOutput, c: Compare,
                   ctx: AnalysisContext) -> Reproduced:
     term = c.term or ANY_TERM
     grade = c.grade or spec.grades[0]
+    if c.quantity == "p_value":
+        p = out.results.get(f"p|{term}|{grade}")
+        if not isinstance(p, float):
+            raise NotEstimable(f"no test for term {term!r}, grade >= {grade} (needs 'by')")
+        return Reproduced(value=p, rule=P_RULE, within=_p_within(c.value, p), note=spec.test)
     r = out.results.get(f"{term}|{grade}|{c.group or ALL}")
     if not isinstance(r, ProportionResult):
         raise NotEstimable(f"no incidence for term {term!r}, grade >= {grade}, group "

@@ -422,6 +422,7 @@ class Toxicity(_AnalysisBase):
     grades: list[int] = Field(default_factory=lambda: [1, 3], min_length=1)
     by: str | None = None
     any_term: bool = True
+    test: TestName = Field(default="fisher", description="test across the groups of by")
 
     @model_validator(mode="after")
     def _known(self) -> Toxicity:

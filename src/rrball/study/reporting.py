@@ -356,10 +356,10 @@ def _items_toxicity(step: StepResult, r: Mapping[str, object], d: Defaults) -> l
             ColumnSpec(key="estimate", label="%", kind="number", digits=1),
             ColumnSpec(key="ci", label=f"{d.conf_level * 100:g}% CI", kind="ci",
                        sources=("lower", "upper"), digits=1),
-            ColumnSpec(key="p_value", label="p (Fisher)", kind="p_value"))
+            ColumnSpec(key="p_value", label="p", kind="p_value"))
     notes = ("Grades derived from the raw AE values (Cohort.toxicity(), data-dictionary.md "
              "§5.2); a line without an episode of a term counts as grade 0; 'any' counts a "
-             "line once over the terms listed.",)
+             f"line once over the terms listed. p: {step.output.options['test']}.",)
     return [_frame_table(step.title, body, cols, n=step.output.n, notes=notes,
                          method=step.output.options)]
 
