@@ -158,3 +158,4 @@ def test_chi_square_p_is_compared_like_seed_003() -> None:
     comp = res.comparison.set_index("id")
     assert comp.loc["P1", "reproduced"] == pytest.approx(0.05580, abs=5e-5)
     assert comp.loc["P1", "within"] == "yes"
+

@@ -223,6 +223,22 @@ def _term_row(table: pd.DataFrame, term: str | None) -> pd.Series:
     return rows.iloc[0]
 
 
+def _factors(columns: list[str], spec: Any) -> list[str]:
+    """Model columns entered as factors: all but the ``continuous`` ones (and those with a
+    declared reference level, which ``_with_reference`` orders)."""
+    return [c for c in columns if c not in spec.reference and c not in spec.continuous]
+
+
+def _continuous(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    out = data.copy()
+    for c in columns:
+        values = pd.to_numeric(out[c], errors="coerce")
+        if values.notna().sum() < out[c].notna().sum():
+            raise NotEstimable(f"continuous column {c} has non-numeric values")
+        out[c] = values.astype(float)
+    return out
+
+
 def _categorical(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     out = data.copy()
     for c in columns:
@@ -310,7 +326,7 @@ def _rep_association(spec: Association, out: StepOutput, c: Compare,
 def _run_screen(spec: LogisticScreen, ctx: AnalysisContext) -> StepOutput:
     d = ctx.adsl[[spec.outcome, *spec.candidates]].copy()
     d[spec.outcome] = _flag(ctx.adsl, spec.outcome)
-    d = _categorical(d, [c for c in spec.candidates if c not in spec.reference])
+    d = _continuous(_categorical(d, _factors(spec.candidates, spec)), spec.continuous)
     d = _with_reference(d, spec.reference)
     usable = [c for c in spec.candidates if d[c].dropna().nunique() >= 2]
     warn = [f"candidate {c} has one level only: not screened" for c in spec.candidates
@@ -421,8 +437,8 @@ def _rep_km(spec: KaplanMeier, out: StepOutput, c: Compare, ctx: AnalysisContext
 
 def _run_cox(spec: Cox, ctx: AnalysisContext) -> StepOutput:
     d = ctx.endpoint(spec.endpoint)
-    d = _with_reference(_categorical(d, [c for c in spec.covariates if c not in spec.reference]),
-                        spec.reference)
+    d = _with_reference(_continuous(_categorical(d, _factors(spec.covariates, spec)),
+                                    spec.continuous), spec.reference)
     d = d[["time", "event", *spec.covariates]].dropna()
     res = cox_ph(d, time="time", event="event", covariates=list(spec.covariates),
                  ties=ctx.defaults.ties)
@@ -493,8 +509,8 @@ def _rep_cif(spec: CumInc, out: StepOutput, c: Compare, ctx: AnalysisContext) ->
 
 def _run_fine_gray(spec: FineGray, ctx: AnalysisContext) -> StepOutput:
     d = ctx.endpoint(spec.endpoint)
-    d = _with_reference(_categorical(d, [c for c in spec.covariates if c not in spec.reference]),
-                        spec.reference)
+    d = _with_reference(_continuous(_categorical(d, _factors(spec.covariates, spec)),
+                                    spec.continuous), spec.reference)
     d = d[["time", "status", *spec.covariates]].dropna()
     if not (d["status"] == spec.cause).any():
         raise NotEstimable(f"no events of cause {spec.cause}")

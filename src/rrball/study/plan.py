@@ -325,6 +325,9 @@ class LogisticScreen(_AnalysisBase):
     force: list[str] = Field(default_factory=list,
                              description="candidates kept in the model whatever their p "
                              "(the published table's covariates, e.g. seed 000 Table 2)")
+    continuous: list[str] = Field(default_factory=list,
+                                  description="numeric columns entered as one linear term "
+                                  "(per unit); every other column is a factor")
 
 
 class KaplanMeier(_AnalysisBase):
@@ -343,6 +346,9 @@ class Cox(_AnalysisBase):
     endpoint: str
     covariates: list[str] = Field(min_length=1)
     reference: dict[str, str | int] = Field(default_factory=dict)
+    continuous: list[str] = Field(default_factory=list,
+                                  description="numeric columns entered as one linear term "
+                                  "(per unit); every other column is a factor")
 
 
 class CumInc(_AnalysisBase):
@@ -362,6 +368,9 @@ class FineGray(_AnalysisBase):
     cause: int = Field(default=1, ge=1)
     covariates: list[str] = Field(min_length=1)
     reference: dict[str, str | int] = Field(default_factory=dict)
+    continuous: list[str] = Field(default_factory=list,
+                                  description="numeric columns entered as one linear term "
+                                  "(per unit); every other column is a factor")
 
 
 class Landmark(_AnalysisBase):
@@ -630,7 +639,7 @@ def column_refs(plan: Plan) -> Iterator[tuple[str, str]]:
             if isinstance(value, str):
                 yield f"{base}.{key}", value
         for key in ("candidates", "covariates", "variables", "categorical", "force", "columns",
-                    "sort_by"):
+                    "sort_by", "continuous"):
             for j, col in enumerate(getattr(a, key, ()) or ()):
                 yield f"{base}.{key}[{j}]", col
         for col in (getattr(a, "reference", None) or {}):
@@ -644,6 +653,14 @@ def _semantic_issues(plan: Plan) -> list[PlanIssue]:
         if name in ADSL_COLUMNS:
             issues.append(PlanIssue(plan.line_of(f"derive.{name}"), f"derive.{name}",
                                     f"{name!r} is an ADSL column; choose a new name"))
+    for i, a in enumerate(plan.analyses):
+        terms = getattr(a, "candidates", None) or getattr(a, "covariates", None) or []
+        for j, col in enumerate(getattr(a, "continuous", ())):
+            if col not in terms:
+                issues.append(PlanIssue(plan.line_of(f"analyses[{i}].continuous[{j}]"),
+                                        f"analyses[{i}].continuous[{j}]",
+                                        f"{col!r} is not among the model's columns "
+                                        f"({', '.join(terms)})"))
     for path, col in column_refs(plan):
         if col not in known:
             near = _close(col, known)
