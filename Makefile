@@ -42,10 +42,11 @@ test: lint typecheck unit
 fixtures:
 	bash scripts/bootstrap.sh r
 	Rscript tests/stats/r/make_fixtures.R
+	Rscript tests/cohort/r/export_all_pdata.R
 
 # Fail when the committed fixtures differ from what the R scripts produce now.
 fixtures-check: fixtures
-	@changed=$$(git status --porcelain -- tests/stats/fixtures tests/stats/data src/rrball/data); \
+	@changed=$$(git status --porcelain -- tests/stats/fixtures tests/stats/data src/rrball/data tests/cohort/fixtures); \
 	if [ -n "$$changed" ]; then \
 	  echo "$$changed"; git --no-pager diff --stat -- tests/stats/fixtures tests/stats/data; \
 	  echo "R fixtures are stale: run 'make fixtures' and commit the result" >&2; exit 1; \

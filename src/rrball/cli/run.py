@@ -48,6 +48,12 @@ def _cohort(plan: Plan, data: str | None) -> tuple[object, str]:
     if plan.data.path is not None:
         where = _plan_relative(plan, plan.data.path)
         return load_cohort(where), where.name
+    if plan.data.public is not None:
+        from rrball.cohort import public_cohort
+
+        pub = plan.data.public
+        return (public_cohort(pub.name, subset=pub.subset),
+                f"public {pub.name}" + (f" ({pub.subset})" if pub.subset else ""))
     if plan.data.synthetic is not None:
         syn = plan.data.synthetic
         return (synthetic_cohort(syn.profile, seed=syn.seed),
