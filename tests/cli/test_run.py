@@ -60,3 +60,26 @@ def test_run_bad_data_exits_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 
 def test_run_unknown_format_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert run(monkeypatch, "run", "seed_004", "--format", "pptx", "--out", str(tmp_path)) == 2
+
+
+def test_studies_runs_every_bundled_plan_into_its_folder(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from rrball.study.plan import bundled_plans
+
+    out = tmp_path / "out"
+    assert run(monkeypatch, "studies", "--out", str(out), "--format", "xlsx") == 0
+    names = set(bundled_plans())
+    assert {"seed_000", "seed_001", "seed_002", "seed_003", "seed_004", "all_bioc"} <= names
+    for name in names:
+        assert (out / name / f"{name}.xlsx").stat().st_size > 1000
+    text = capsys.readouterr().out
+    assert "Bundled studies: published vs reproduced" in text
+    for name in names:
+        assert name in text
+
+
+def test_studies_bad_format_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    assert run(monkeypatch, "studies", "--out", str(tmp_path), "--format", "pptx") == 2
+    assert not any(tmp_path.iterdir())

@@ -18,7 +18,8 @@ from rich.table import Table
 from rrball.study.plan import Plan, bundled_plans, load_plan
 from rrball.study.runner import StudyResults, run_plan
 
-__all__ = ["REPORT_FORMATS", "load_plan_arg", "run_command", "summary_table"]
+__all__ = ["REPORT_FORMATS", "load_plan_arg", "run_command", "studies_command",
+           "summary_table"]
 
 REPORT_FORMATS = ("html", "pdf", "docx", "xlsx")
 
@@ -81,14 +82,25 @@ def summary_table(res: StudyResults) -> Table:
     return t
 
 
-def run_command(plan_arg: str, *, data: str | None, out: str, formats: str) -> None:
+def _formats(formats: str) -> list[str]:
     fmts = [f.strip().lower() for f in formats.split(",") if f.strip()]
     bad = [f for f in fmts if f not in REPORT_FORMATS]
     if bad or not fmts:
         raise typer.BadParameter(f"{', '.join(bad) or 'none'}: choose from "
                                  f"{', '.join(REPORT_FORMATS)}", param_hint="--format")
+    return fmts
+
+
+def run_command(plan_arg: str, *, data: str | None, out: str, formats: str) -> None:
+    fmts = _formats(formats)
     console = Console(width=120)
     plan = load_plan_arg(plan_arg)
+    _run_one(plan, data, Path(out), fmts, console)
+
+
+def _run_one(plan: Plan, data: str | None, out: Path, fmts: list[str],
+             console: Console) -> tuple[StudyResults, dict[str, Path]]:
+    """Run one plan and write its reports; prints its summary and comparison table."""
     cohort, label = _cohort(plan, data)
     with Progress(TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"), console=console,
@@ -103,9 +115,37 @@ def run_command(plan_arg: str, *, data: str | None, out: str, formats: str) -> N
     from rrball.study.reporting import build_report
 
     with console.status("rendering " + ", ".join(fmts)):
-        written = render_report(build_report(res), Path(out), fmts, stem=plan.study.id)
+        written = render_report(build_report(res), out, fmts, stem=plan.study.id)
     console.print(res.summary(), markup=False, highlight=False)
     if len(res.comparison):
         console.print(summary_table(res))
     for fmt in fmts:
         console.print(f"{fmt}: {written[fmt]}", markup=False, highlight=False)
+    return res, written
+
+
+def studies_command(*, out: str, formats: str) -> None:
+    """Every bundled plan (the seed studies and the public ALL cohort) in one process, each
+    into ``out/<plan>/``, then one overview table of published vs reproduced."""
+    fmts = _formats(formats)
+    console = Console(width=120)
+    overview = Table(title="Bundled studies: published vs reproduced")
+    for col in ("Plan", "Data", "N", "Published", "Within", "Outside", "n/a",
+                "Not estimable", "Reports in"):
+        overview.add_column(col, overflow="fold")
+    for name, path in bundled_plans().items():
+        console.rule(f"[bold]{name}")
+        plan = load_plan(path)
+        res, written = _run_one(plan, None, Path(out) / name, fmts, console)
+        within = [str(v) for v in res.comparison["within"]] if len(res.comparison) else []
+        yes, no = within.count("yes"), within.count("no")
+        overview.add_row(name, res.data_label, str(res.n_cohort), str(len(within)), str(yes),
+                         str(no), str(len(within) - yes - no),
+                         str(sum(s.status != "ok" for s in res.steps)),
+                         str(written[fmts[0]].parent))
+    console.rule("[bold]Summary")
+    console.print(overview)
+    console.print("Published: numbers compared; Within: the published estimate lies inside the "
+                  "reproduced confidence interval (p-values: same side of 0.05); n/a: no interval "
+                  "or not estimable. Synthetic cohorts are seed-shaped, not the patients of the "
+                  "papers.", highlight=False)
