@@ -17,7 +17,8 @@ import pandas as pd
 
 from rrball.cohort.validation import Finding
 
-__all__ = ["RULES", "check_rows", "run_all"]
+__all__ = ["DERIVED_RULES", "RULES", "assessment_levels", "check_rows", "run_all",
+           "run_derived"]
 
 Tables = Mapping[str, pd.DataFrame]
 Rule = Callable[[Tables, Mapping[str, Any]], list[Finding]]
@@ -596,11 +597,936 @@ def dated_rows_vs_lines(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
     return out
 
 
+
+# ---- rules completing §3 (R-LIN-005/008, R-DATE-006 W/009 W/019, R-KEY-003/011, R-HCT-002,
+# R-XF-001 W/007/008/010/012…014/016 W/017/019…021/024…027/029/030/032…034/037/039…043) --------
+_DAY_OFF = 1 << 22  # day offset so that (patient, day) keys stay positive and ordered
+_BLOCK = 1 << 24
+_ACTIVE_STATUS = ("primary_refractory", "haematological_relapse", "isolated_emd_relapse",
+                  "refractory_relapse")
+_REMISSION_STATUS = ("mrd_positive", "cr_mrd_negative")
+_SALVAGE_REGIMENS = {"blinatumomab_rr_us", "blinatumomab_mrd_us", "blinatumomab_seed000",
+                     "inotuzumab_us", "inotuzumab_seed000", "inotuzumab_seed004_peds",
+                     "mini_hcvd_ino", "mini_hcvd_ino_blina", "blinatumomab_other",
+                     "inotuzumab_other", "chemotherapy_other", "car_t", "tki_only"}
+_TOX_CAUSES = ("infection", "gvhd", "sos_vod", "crs", "neurotoxicity",
+               "other_treatment_related")
+_CR_FAMILY = ("CR", "CRh", "CRp", "CRi")
+
+
+def _dn(s: pd.Series) -> npt.NDArray[np.float64]:
+    """Dates as float days since 1970-01-01 (NaN when missing)."""
+    a = pd.to_datetime(s).to_numpy(dtype="datetime64[ns]")
+    out = a.astype("datetime64[D]").astype(np.int64).astype(np.float64)
+    out[np.isnat(a)] = np.nan
+    return out
+
+
+_PCODES: dict[tuple[int, int], tuple[pd.DataFrame, pd.DataFrame, npt.NDArray[np.int64]]] = {}
+
+
+def _pcode(t: Tables, df: pd.DataFrame) -> npt.NDArray[np.int64]:
+    """Integer patient code of each row of ``df`` (position in ``patients``), -1 for unknown
+    ids; memoised per (patients, df) during one ``run_all`` / ``run_derived``."""
+    p = t["patients"]
+    k = (id(p), id(df))
+    hit = _PCODES.get(k)
+    if hit is not None and hit[0] is p and hit[1] is df:
+        return hit[2]
+    pats = pd.Index(p["patient_id"].dropna().unique())
+    out = np.asarray(pats.get_indexer(df["patient_id"].to_numpy(dtype=object)), dtype=np.int64)
+    _PCODES[k] = (p, df, out)
+    return out
+
+
+def _key(p: npt.NDArray[np.int64], d: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """Sortable (patient, day) key; ±inf days map to the ends of the patient's block."""
+    dd = np.clip(np.nan_to_num(d, nan=0.0, posinf=_DAY_OFF - 1, neginf=-_DAY_OFF + 1),
+                 -_DAY_OFF + 1, _DAY_OFF - 1)
+    return np.asarray(p * _BLOCK + (dd.astype(np.int64) + _DAY_OFF), dtype=np.int64)
+
+
+class _Dated:
+    """Rows of one table sorted by (patient, day) for vectorised window look-ups."""
+
+    def __init__(self, p: npt.NDArray[np.int64], d: npt.NDArray[np.float64]) -> None:
+        ok = (p >= 0) & ~np.isnan(d)
+        self.pos = np.flatnonzero(ok)
+        keys = _key(p[ok], d[ok])
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.pos = self.pos[order]
+
+    def count(self, p: npt.NDArray[np.int64], lo: npt.NDArray[np.float64],
+              hi: npt.NDArray[np.float64], lo_incl: bool = True,
+              hi_incl: bool = True) -> npt.NDArray[np.int64]:
+        """Rows of patient ``p`` dated within [lo, hi] (bounds inclusive or not)."""
+        a = np.searchsorted(self.keys, _key(p, lo), "left" if lo_incl else "right")
+        b = np.searchsorted(self.keys, _key(p, hi), "right" if hi_incl else "left")
+        return np.where((p >= 0) & ~np.isnan(lo) & ~np.isnan(hi), np.maximum(b - a, 0), 0)
+
+    def last(self, p: npt.NDArray[np.int64], hi: npt.NDArray[np.float64],
+             incl: bool = True) -> npt.NDArray[np.intp]:
+        """Position (in the original table) of the latest row of ``p`` dated <= ``hi``
+        (< when not ``incl``), or -1."""
+        j = np.searchsorted(self.keys, _key(p, hi), "right" if incl else "left") - 1
+        jj = np.clip(j, 0, max(len(self.keys) - 1, 0))
+        same = (j >= 0) & (len(self.keys) > 0) & (p >= 0) & ~np.isnan(hi)
+        if len(self.keys):
+            same &= (self.keys[jj] // _BLOCK) == p
+        return np.where(same, self.pos[jj] if len(self.pos) else -1, -1)
+
+
+def _rows_conflict(table: str, rows: npt.NDArray[np.int64], what: str,
+                   values: npt.NDArray[np.object_] | None = None,
+                   ) -> Callable[[npt.NDArray[np.bool_]], list[str]]:
+    """``{table} row {r}, {what} = {value}`` for the failing rows only."""
+    def build(m: npt.NDArray[np.bool_]) -> list[str]:
+        r = rows[m]
+        if values is None:
+            return [f"{table} row {int(a)}" for a in r]
+        v = values[m]
+        return [f"{table} row {int(a)}, {what} = {str(b)[:10]}" for a, b in zip(r, v, strict=True)]
+    return build
+
+
+def _yn(s: pd.Series) -> npt.NDArray[np.object_]:
+    v = s.to_numpy(dtype=object)
+    out = np.full(len(v), None, dtype=object)
+    out[v == "yes"] = True
+    out[v == "no"] = False
+    return out
+
+
+def _canon(x: npt.NDArray[np.float64], thresholds: list[float]) -> npt.NDArray[np.float64]:
+    """Replace each value by a representative of its interval between ``thresholds`` (values
+    equal to a threshold are kept): every comparison with a threshold keeps its result, so
+    rule-based classifiers give the same answer on far fewer distinct inputs."""
+    ts = np.array(sorted(set(thresholds)), dtype=np.float64)
+    if not len(ts):
+        return np.where(np.isnan(x), np.nan, 1.0)
+    top = ts[-1] + (1.0 if ts[-1] >= 1 else ts[-1])
+    mids = np.concatenate([[ts[0] / 2], (ts[:-1] + ts[1:]) / 2, [top]])
+    idx = np.searchsorted(ts, np.nan_to_num(x, nan=0.0), "left")
+    exact = (idx < len(ts)) & (ts[np.minimum(idx, len(ts) - 1)] == x)
+    return np.where(np.isnan(x), np.nan, np.where(exact, x, mids[idx]))
+
+
+def _groups(cols: list[npt.NDArray[Any]]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """(first row of each distinct combination, group of each row)."""
+    n = len(cols[0]) if cols else 0
+    key = np.zeros(n, dtype=np.int64)
+    for c in cols:
+        codes, uniq = pd.factorize(pd.Series(c, dtype=object), use_na_sentinel=False)
+        key = key * (len(uniq) + 1) + codes
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    return np.asarray(first, dtype=np.intp), np.asarray(inv, dtype=np.intp).ravel()
+
+
+def _opt(v: Any) -> Any:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
+
+
+def _cs(meta: Mapping[str, Any]) -> Any:
+    from rrball.clinical.response import CRITERIA_SETS
+    key = meta.get("criteria_set")
+    return CRITERIA_SETS.get(str(key)) if key is not None else None
+
+
+def assessment_levels(a: pd.DataFrame, meta: Mapping[str, Any]) -> npt.NDArray[np.object_]:
+    """Response level of each assessment judged on its own (``derive_response`` with no prior
+    state, CR §3.4), vectorised: inputs are reduced to their position against the criteria
+    set's cut-offs and each distinct combination is derived once. None without a criteria set.
+
+    Used by R-XF-034, R-XF-041 (transplants) and R-XF-042 (§3.4): "a derived CR-family response"
+    is an assessment whose own level is CR, CRh, CRp or CRi.
+    """
+    from rrball.clinical.response import Assessment, derive_response
+    s = _cs(meta)
+    out = np.full(len(a), None, dtype=object)
+    if s is None or not len(a):
+        return out
+    anc_t = [c.threshold for lv in s.levels for c in lv.conds if c.field == "anc"]
+    plt_t = [c.threshold for lv in s.levels for c in lv.conds if c.field == "plt"]
+    bm = _canon(a["bm_blast_pct"].to_numpy(dtype=np.float64, na_value=np.nan),
+                [s.bm_cr_max, s.relapse_bm])
+    anc = _canon(a["anc"].to_numpy(dtype=np.float64, na_value=np.nan), anc_t)
+    plt = _canon(a["plt"].to_numpy(dtype=np.float64, na_value=np.nan), plt_t)
+    adq, pb, ti = _yn(a["bm_sample_adequate"]), _yn(a["pb_blasts"]), _yn(
+        a["plt_transfusion_independent"])
+    emd = a["emd"].to_numpy(dtype=object)
+    first, inv = _groups([bm, anc, plt, adq, pb, ti, emd])
+    lv = []
+    for j in first:
+        r = derive_response(Assessment(
+            bm_blast_pct=_opt(bm[j]), bm_sample_adequate=adq[j], pb_blasts=pb[j],
+            anc=_opt(anc[j]), plt=_opt(plt[j]), plt_transfusion_independent=ti[j],
+            emd=_opt(emd[j])), criteria_set=s.key, prior_state=None)
+        lv.append(r.level)
+    return np.asarray(lv, dtype=object)[inv]
+
+
+def _baseline_states(a: pd.DataFrame, rows: npt.NDArray[np.intp],
+                     ever: npt.NDArray[np.object_], meta: Mapping[str, Any],
+                     ) -> npt.NDArray[np.object_]:
+    """CR §3.3 baseline state (``baseline_disease_state``) of assessment rows ``rows`` with the
+    patient's CR history ``ever``; each distinct reduced input is derived once."""
+    from rrball.clinical.best_response import baseline_disease_state
+    from rrball.clinical.response import Assessment
+    s = _cs(meta)
+    out = np.full(len(rows), None, dtype=object)
+    if s is None or not len(rows):
+        return out
+    sub = a.iloc[rows]
+    unit = sub["mrd_unit"].to_numpy(dtype=object)
+    frac = (unit == "fraction_of_nucleated_cells")
+    mv = sub["mrd_value"].to_numpy(dtype=np.float64, na_value=np.nan)
+    lod = sub["mrd_lod"].to_numpy(dtype=np.float64, na_value=np.nan)
+    mv_c = np.where(frac, _canon(mv, [0.0, 1e-4, 1e-3]), np.where(
+        np.isnan(mv), np.nan, (mv > 0).astype(np.float64)))
+    lod_c = np.where(frac, _canon(lod, [1e-4]), np.where(np.isnan(lod), np.nan, 1.0))
+    bm = _canon(sub["bm_blast_pct"].to_numpy(dtype=np.float64, na_value=np.nan),
+                [s.bm_cr_max, s.relapse_bm])
+    pb, det = _yn(sub["pb_blasts"]), _yn(sub["mrd_detected"])
+    emd = sub["emd"].to_numpy(dtype=object)
+    sample = sub["mrd_sample"].map({"bm": "BM", "pb": "PB"}).to_numpy(dtype=object)
+    first, inv = _groups([bm, pb, emd, det, mv_c, lod_c, unit, sample, ever])
+    st = []
+    for j in first:
+        has = not (np.isnan(mv_c[j]) and np.isnan(lod_c[j]))
+        r = baseline_disease_state(Assessment(
+            bm_blast_pct=_opt(bm[j]), pb_blasts=pb[j], emd=_opt(emd[j]), mrd_detected=det[j],
+            mrd_value=_opt(mv_c[j]), mrd_lod=_opt(lod_c[j]),
+            mrd_scale="fraction" if has and frac[j] else None, mrd_unit=_opt(unit[j]),
+            mrd_sample=_opt(sample[j])), criteria_set=s.key, ever_in_cr=ever[j])
+        st.append(r.state)
+    return np.asarray(st, dtype=object)[inv]
+
+
+def _patient_days(t: Tables, ids: pd.Series, col: str, which: str) -> npt.NDArray[np.float64]:
+    """A patients date (``__lo``/``__hi`` of a pdate, or the date) looked up per row."""
+    p = t["patients"].drop_duplicates("patient_id").set_index("patient_id")
+    name = f"{col}__{which}" if f"{col}__{which}" in p else col
+    return _dn(_lookup(ids, p[name]))
+
+
+def _mid_birth(t: Tables, ids: pd.Series) -> npt.NDArray[np.float64]:
+    """Birth date by midpoint imputation (§2.1: month → 15th, year → 1 July) in days."""
+    p = t["patients"].drop_duplicates("patient_id").set_index("patient_id")
+    lo = pd.to_datetime(_lookup(ids, p["birth_date__lo"]))
+    prec = _lookup(ids, p["birth_date__prec"]).to_numpy(dtype=object)
+    jul = pd.to_datetime(pd.DataFrame({"year": lo.dt.year.fillna(2000), "month": 7, "day": 1}))
+    mid = np.where(prec == "M", _dn(lo) + 14, np.where(prec == "Y", _dn(jul), _dn(lo)))
+    return np.where(np.isnan(_dn(lo)), np.nan, mid)
+
+
+def _completed_years(b: npt.NDArray[np.float64], r: npt.NDArray[np.float64],
+                     ) -> npt.NDArray[np.float64]:
+    """Completed years between day numbers ``b`` and ``r`` (§0: age = completed years)."""
+    ok = ~np.isnan(b) & ~np.isnan(r)
+    bd = pd.DatetimeIndex(np.where(ok, b, 0).astype("datetime64[D]"))
+    rd = pd.DatetimeIndex(np.where(ok, r, 0).astype("datetime64[D]"))
+    before = (rd.month < bd.month) | ((rd.month == bd.month) & (rd.day < bd.day))
+    yrs = (rd.year - bd.year - before).to_numpy(dtype=np.float64)
+    return np.where(ok, yrs, np.nan)
+
+
+def _age_at(t: Tables, ids: pd.Series, ref: npt.NDArray[np.float64],
+            ) -> npt.NDArray[np.float64]:
+    """Completed years at ``ref``: from the (midpoint) birth date, else from
+    ``age_at_diagnosis_years`` plus the years elapsed since diagnosis (as ADSL ``AGE``)."""
+    b = _mid_birth(t, ids)
+    p = t["patients"].drop_duplicates("patient_id").set_index("patient_id")
+    adx = _lookup(ids, p["age_at_diagnosis_years"]).to_numpy(dtype=np.float64, na_value=np.nan)
+    dx = _patient_days(t, ids, "diagnosis_date", "lo")
+    with np.errstate(invalid="ignore"):
+        from_dx = np.floor(adx + (ref - dx) / 365.25)
+    return np.where(np.isnan(b), from_dx, _completed_years(b, ref))
+
+
+@rule
+def patient_more(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
+    """R-XF-001 (W: birth date and age at diagnosis > 1 year apart), R-PAT-003 (age at any line
+    start <= 120 y), R-XF-013 (age at line start; labelled age of the regimen), §3.1/§3.4."""
+    if "patients" not in t:
+        return []
+    p = t["patients"]
+    out: list[Finding] = []
+    ids = p["patient_id"]
+    b = _mid_birth(t, ids)
+    dx_lo, dx_hi = _dn(p["diagnosis_date__lo"]), _dn(p["diagnosis_date__hi"])
+    age_dx = ((dx_lo + dx_hi) / 2 - b) / 365.25
+    adx = p["age_at_diagnosis_years"].to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        apart = np.abs(age_dx - adx) > 1
+    out += _f("patients", p, apart, "age_at_diagnosis_years", "R-XF-001",
+              [f"differs from the age computed from birth_date ({x:.1f} y) by more than 1 year"
+               for x in age_dx], "W")
+    if "treatment_lines" not in t:
+        return out
+    tl = t["treatment_lines"]
+    T = "treatment_lines"
+    start = _dn(tl["line_start_date"])
+    b_lo = _patient_days(t, tl["patient_id"], "birth_date", "lo")
+    b_hi = _patient_days(t, tl["patient_id"], "birth_date", "hi")
+    youngest = _completed_years(b_hi, start)
+    pos = pd.Series(np.arange(len(p)), index=ids.to_numpy())
+    old = youngest > 120
+    if old.any():
+        who = pd.unique(tl["patient_id"].to_numpy(dtype=object)[old])
+        m = np.zeros(len(p), dtype=bool)
+        m[pos.reindex(who).dropna().to_numpy(dtype=np.intp)] = True
+        out += _f("patients", p, m, "birth_date", "R-PAT-003",
+                  "age at a line start above 120 years")
+    out += _f(T, tl, old, "line_start_date", "R-XF-013",
+              "age at line start above 120 years (birth_date)")
+    out += _f(T, tl, b_lo > start, "line_start_date", "R-XF-013",
+              "before the birth date (age < 0)")
+    mid = _mid_birth(t, tl["patient_id"])
+    age_days = start - mid
+    no_b = np.isnan(mid)
+    if no_b.any():
+        adx_l = _lookup(tl["patient_id"], p.drop_duplicates("patient_id").set_index(
+            "patient_id")["age_at_diagnosis_years"]).to_numpy(dtype=np.float64, na_value=np.nan)
+        dx_l = _patient_days(t, tl["patient_id"], "diagnosis_date", "lo")
+        age_days = np.where(no_b, adx_l * 365.25 + (start - dx_l), age_days)
+    years = np.where(no_b, np.floor(age_days / 365.25), _completed_years(mid, start))
+    reg = tl["regimen"]
+    blina = reg.isin(list(_BLINA)).to_numpy() & (age_days / 30.4375 < 1)
+    ino = reg.isin(list(_INO)).to_numpy() & (years < 1) & ~blina
+    out += _f(T, tl, blina & (age_days >= 0), "regimen", "R-XF-013",
+              "blinatumomab line at an age below its labelled 1 month", "W")
+    out += _f(T, tl, ino & (age_days >= 0), "regimen", "R-XF-013",
+              "inotuzumab line at an age below its labelled 1 year", "W")
+    return out
+
+
+@rule
+def line_more(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
+    """R-LIN-005 (W), R-LIN-008, R-DATE-006 (W), R-XF-008, R-XF-010 (regimen 7/8), R-XF-012,
+    R-XF-014, R-XF-019 (`emd_at_start`), R-XF-037, R-XF-039, R-XF-040 (§3.1, §3.2, §3.4)."""
+    if "treatment_lines" not in t or "patients" not in t:
+        return []
+    tl = t["treatment_lines"]
+    T = "treatment_lines"
+    out: list[Finding] = []
+    salv = tl["salvage_number"]
+    out += _f(T, tl, (tl["n_prior_lines"] < salv - 1).to_numpy(), "n_prior_lines", "R-LIN-005",
+              "fewer prior lines than salvage_number - 1", "W")
+    start = _dn(tl["line_start_date"])
+    bmd = _dn(tl["body_measure_date"])
+    out += _f(T, tl, bmd > start, "body_measure_date", "R-LIN-008",
+              "after the line start", "W")
+    out += _f(T, tl, bmd < start - 30, "body_measure_date", "R-LIN-008",
+              "more than 30 days before the line start", "W")
+    w = tl["weight_kg"].to_numpy(dtype=np.float64, na_value=np.nan)
+    h = tl["height_cm"].to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bmi = w / (h / 100.0) ** 2
+        e = (bmi < 8) | (bmi > 80)
+        wn = ((bmi < 12) | (bmi > 60)) & ~e
+    out += _f(T, tl, e, "weight_kg", "R-XF-012",
+              [f"BMI {x:.1f} with height_cm outside 8–80 (probable lb/in)" for x in bmi])
+    out += _f(T, tl, wn, "weight_kg", "R-XF-012",
+              [f"BMI {x:.1f} with height_cm outside 12–60" for x in bmi], "W")
+    ph = _lookup(tl["patient_id"], t["patients"].drop_duplicates("patient_id").set_index(
+        "patient_id")["ph_status"])
+    out += _f(T, tl, tl["regimen"].isin(["mini_hcvd_ino", "mini_hcvd_ino_blina"]).to_numpy()
+              & (ph == "positive").to_numpy(), "regimen", "R-XF-010",
+              "regimen 7/8 (seed 003, Ph-negative only) with ph_status = 1", "W")
+    out += _f(T, tl, (tl["emd_at_start"] == "yes").to_numpy() & ~_has(tl, "emd_sites_at_start"),
+              "emd_sites_at_start", "R-XF-019", "emd_at_start = 1 without sites", "W")
+    out += _f(T, tl, ((tl["cd22_pct"] == 0) & tl["regimen"].isin(list(_INO))).to_numpy(),
+              "cd22_pct", "R-XF-037", "CD22 0 % on an inotuzumab line", "W")
+    out += _f(T, tl, ((tl["cd19_pct"] == 0) & tl["regimen"].isin(list(_BLINA))).to_numpy(),
+              "cd19_pct", "R-XF-037", "CD19 0 % on a blinatumomab line", "W")
+    # R-DATE-006 (W): two salvage regimens sharing one salvage_number
+    sr = tl[tl["regimen"].isin(list(_SALVAGE_REGIMENS)).to_numpy() & _has(tl, "salvage_number")]
+    sr = sr.sort_values(["patient_id", "line_start_date"], kind="stable")
+    out += _f(T, sr, sr.duplicated(["patient_id", "salvage_number"]).to_numpy(),
+              "salvage_number", "R-DATE-006",
+              "two salvage regimens share this salvage_number", "W")
+    out += _f(T, tl, ((tl["n_cycles"] == 0) & (tl["index_line"] == "yes")).to_numpy(),
+              "n_cycles", "R-XF-014", "index line with 0 cycles (not treated: not in SAFFL)", "W")
+    pc = _pcode(t, tl)
+    if "follow_up" in t:
+        fu = t["follow_up"]
+        dead = set(fu.loc[fu["event_type"] == "death", "patient_id"])
+        isdead = tl["patient_id"].isin(dead).to_numpy()
+        out += _f(T, tl, (tl["line_end_reason"] == "ongoing").to_numpy() & isdead,
+                  "line_end_reason", "R-XF-014", "ongoing although the patient died")
+        out += _f(T, tl, (tl["line_end_reason"] == "death").to_numpy() & ~isdead,
+                  "line_end_reason", "R-XF-014", "death without a death event")
+    h_t = t.get("transplants")
+    if h_t is not None:
+        hp = _pcode(t, h_t)
+        h_hi = _dn(h_t["hsct_date__hi"])
+        allo = (h_t["hsct_type"] == "allogeneic").to_numpy()
+        ad = _Dated(np.where(allo, hp, -1), h_hi)
+        n_before = ad.count(pc, np.full(len(tl), -np.inf), start, hi_incl=False)
+        first_row = h_t["_row"].to_numpy(dtype=np.int64)
+        j = ad.last(pc, start, incl=False)
+        out += _f(T, tl, (tl["prior_allo_hsct"] == "no").to_numpy() & (n_before > 0),
+                  "prior_allo_hsct", "R-XF-008",
+                  "0 although an allogeneic transplant is dated before the line start",
+                  conflict=lambda m: [f"transplants row {first_row[k]}" for k in j[m]])
+        npa = tl["n_prior_allo_hsct"].to_numpy(dtype=np.float64, na_value=np.nan)
+        out += _f(T, tl, npa < n_before, "n_prior_allo_hsct", "R-XF-008",
+                  [f"fewer than the {k} allogeneic transplants dated before the line start"
+                   for k in n_before], "W")
+        anyd = _Dated(hp, h_hi)
+        n_after = anyd.count(pc, start, np.full(len(tl), np.inf), lo_incl=False)
+        out += _f(T, tl, (tl["line_end_reason"] == "proceed_to_hsct").to_numpy() & (n_after == 0)
+                  & ~np.isnan(start), "line_end_reason", "R-XF-039",
+                  "proceed_to_hsct with no HSCT after the line start", "W")
+    else:
+        out += _f(T, tl, (tl["line_end_reason"] == "proceed_to_hsct").to_numpy(),
+                  "line_end_reason", "R-XF-039",
+                  "proceed_to_hsct with no HSCT after the line start", "W")
+    ad_t = t.get("administrations")
+    if ad_t is not None and len(ad_t):
+        cyc = ad_t[ad_t["cycle"].notna()]
+        ncyc = cyc.groupby("line_id")["cycle"].nunique()
+        given = _lookup(tl["line_id"], ncyc).to_numpy(dtype=np.float64, na_value=np.nan)
+        nc = tl["n_cycles"].to_numpy(dtype=np.float64, na_value=np.nan)
+        out += _f(T, tl, ~np.isnan(given) & ~np.isnan(nc) & (given != nc), "n_cycles",
+                  "R-XF-040", [f"differs from the {g:.0f} distinct cycles in administrations"
+                               for g in given], "W")
+    return out
+
+
+@rule
+def assessment_more(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
+    """R-KEY-003 (same-date rows differ only in `mrd_*`), R-XF-016 (W), R-XF-017, R-XF-020,
+    R-XF-021 (§3.3, §3.4)."""
+    if "assessments" not in t:
+        return []
+    a = t["assessments"]
+    T = "assessments"
+    out: list[Finding] = []
+    out += _f(T, a, (a["mrd_unit"] == "copies").to_numpy(), "mrd_unit", "R-XF-016",
+              "MRD in copies (not comparable with thresholds)", "W")
+    out += _f(T, a, (a["bm_sample_adequate"] == "no").to_numpy() & _has(a, "bm_blast_pct"),
+              "bm_blast_pct", "R-XF-017",
+              "bm_sample_adequate = 0: value not used for the CR family", "W")
+    sites = a["emd_sites"].astype("string")
+    has_cns = sites.str.split(";").map(lambda xs: "cns" in xs, na_action="ignore").fillna(
+        False).to_numpy(dtype=bool) if sites.notna().any() else np.zeros(len(a), dtype=bool)
+    cns3 = (a["cns_status"] == "cns3").to_numpy()
+    out += _f(T, a, cns3 & (a["emd"] == "none").to_numpy(), "emd", "R-XF-020",
+              "emd = none although cns_status = cns3", "W")
+    out += _f(T, a, cns3 & (a["emd"] != "none").to_numpy() & ~has_cns, "emd_sites",
+              "R-XF-020", "cns_status = cns3 but the sites lack cns", "W")
+    s = _cs(meta)
+    if s is not None and s.levels:
+        bm = a["bm_blast_pct"].to_numpy(dtype=np.float64, na_value=np.nan)
+        at_cut = (bm <= s.bm_cr_max) if s.bm_cr_inclusive else (bm < s.bm_cr_max)
+        cut = f"BM blasts within the {s.key} CR cut but"
+        no_anc, no_plt = ~_has(a, "anc"), ~_has(a, "plt")
+        out += _f(T, a, at_cut & no_anc, "anc", "R-XF-021",
+                  f"{cut} anc missing (CR vs CRh/CRi undecidable)", "W")
+        out += _f(T, a, at_cut & no_plt & ~no_anc, "plt", "R-XF-021",
+                  f"{cut} plt missing (CR vs CRh/CRi undecidable)", "W")
+    # R-KEY-003: same-date rows may differ only in their mrd_* columns
+    keyc = ["patient_id", "assessment_date"]
+    dup = a.duplicated(keyc, keep=False).to_numpy() & a["assessment_date"].notna().to_numpy()
+    if dup.any():
+        sub = a[dup]
+        later = sub.duplicated(keyc, keep="first").to_numpy()
+        for col in ("line_id", "assessment_reason", "bm_blast_pct", "bm_sample_adequate",
+                    "pb_blasts", "pb_blast_abs", "wbc", "anc", "plt",
+                    "plt_transfusion_independent", "emd", "emd_sites", "emd_method",
+                    "cns_status", "reported_response"):
+            nu = sub.groupby(keyc)[col].transform("nunique").to_numpy()
+            out += _f(T, sub, later & (nu > 1) & sub[col].notna().to_numpy(), col, "R-KEY-003",
+                      "same-date rows may differ only in their mrd_* columns")
+    return out
+
+
+@rule
+def transplant_more(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
+    """R-HCT-002: `hsct_number` increases with `hsct_date` (§3.1)."""
+    if "transplants" not in t:
+        return []
+    h = t["transplants"]
+    s = h[h["hsct_number"].notna() & h["hsct_date__lo"].notna()].sort_values(
+        ["patient_id", "hsct_date__lo"], kind="stable")
+    prev = s.groupby("patient_id")["hsct_number"].shift(1)
+    return _f("transplants", s, (s["hsct_number"] <= prev).to_numpy(), "hsct_number",
+              "R-HCT-002", "does not increase with hsct_date")
+
+
+@rule
+def follow_up_more(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
+    """R-DATE-019, R-KEY-011 (W), R-XF-032, R-XF-043 (§3.2, §3.3, §3.4)."""
+    if "follow_up" not in t or "patients" not in t:
+        return []
+    fu = t["follow_up"]
+    T = "follow_up"
+    out: list[Finding] = []
+    et = fu["event_type"]
+    rel = (et == "relapse").to_numpy()
+    ed = _dn(fu["event_date"])
+    fcr_lo = _patient_days(t, fu["patient_id"], "first_cr_date", "lo")
+    fcr_hi = _patient_days(t, fu["patient_id"], "first_cr_date", "hi")
+    out += _f(T, fu, rel & (ed <= fcr_lo), "event_date", "R-DATE-019",
+              "relapse not after patients.first_cr_date")
+    out += _f(T, fu, rel & (ed > fcr_lo) & (ed <= fcr_hi), "event_date", "R-DATE-016",
+              "order with first_cr_date undecidable (partial date)", "W")
+    pc = _pcode(t, fu)
+    relp = np.where(rel, pc, -1)
+    frel_lo = _patient_days(t, fu["patient_id"], "first_relapse_date", "lo")
+    earliest = rel & ~np.isnan(ed)
+    if earliest.any():
+        order = np.lexsort((np.arange(len(fu)), ed, relp))
+        firsts = np.zeros(len(fu), dtype=bool)
+        o = order[relp[order] >= 0]
+        o = o[~np.isnan(ed[o])]
+        keep = np.ones(len(o), dtype=bool)
+        keep[1:] = relp[o][1:] != relp[o][:-1]
+        firsts[o[keep]] = True
+        out += _f(T, fu, firsts & (ed < frel_lo), "event_date", "R-DATE-019",
+                  "earliest relapse event before patients.first_relapse_date", "W")
+        # R-KEY-011 (W): relapses within 14 days with overlapping sites
+        oo = o
+        bits = _site_bits(fu["relapse_sites"])
+        dd = ed[oo]
+        same_p = np.zeros(len(oo), dtype=bool)
+        same_p[1:] = relp[oo][1:] == relp[oo][:-1]
+        near = np.zeros(len(oo), dtype=bool)
+        near[1:] = (dd[1:] - dd[:-1] <= 14) & (dd[1:] > dd[:-1])
+        over = np.zeros(len(oo), dtype=bool)
+        over[1:] = (bits[oo][1:] & bits[oo][:-1]) > 0
+        m = np.zeros(len(fu), dtype=bool)
+        m[oo[same_p & near & over]] = True
+        rows = fu["_row"].to_numpy(dtype=np.int64)
+        prev_row = np.zeros(len(fu), dtype=np.int64)
+        prev_row[oo[1:]] = rows[oo[:-1]]
+        out += _f(T, fu, m, "event_date", "R-KEY-011",
+                  "relapse within 14 days of another with overlapping sites (probable "
+                  "duplicate)", "W", conflict=_rows_conflict(T, prev_row, ""))
+    # R-XF-032: death cause against the disease sequence
+    death = (et == "death").to_numpy()
+    rd = _Dated(relp, ed)
+    n_rel = rd.count(pc, np.full(len(fu), -np.inf), ed)
+    active = np.zeros(len(fu), dtype=bool)
+    if "treatment_lines" in t:
+        # lines started with active disease or MRD positivity (molecular relapse, CR §3.3 B5)
+        tl = t["treatment_lines"]
+        act = tl["disease_status_at_start"].isin([*_ACTIVE_STATUS, "mrd_positive"]).to_numpy()
+        ld = _Dated(np.where(act, _pcode(t, tl), -1), _dn(tl["line_start_date"]))
+        active = ld.count(pc, np.full(len(fu), -np.inf), ed) > 0
+    if "assessments" in t:
+        a = t["assessments"]
+        act_a = _active_assessments(a, meta)
+        ad = _Dated(np.where(act_a, _pcode(t, a), -1), _dn(a["assessment_date"]))
+        active |= ad.count(pc, np.full(len(fu), -np.inf), ed) > 0
+    cause = fu["death_cause"]
+    out += _f(T, fu, death & (cause == "leukaemia").to_numpy() & (n_rel == 0) & ~active,
+              "death_cause", "R-XF-032",
+              "leukaemia death without a relapse or active disease before it", "W")
+    out += _f(T, fu, death & cause.isin(list(_TOX_CAUSES)).to_numpy() & (n_rel > 0),
+              "death_cause", "R-XF-032",
+              "toxicity cause after a relapse (endpoints use the sequence)", "W")
+    # R-XF-043: stale follow-up of alive patients
+    ref = meta.get("data_cutoff_date") or meta.get("export_date")
+    if ref is not None:
+        dead = fu["patient_id"].isin(set(fu.loc[et == "death", "patient_id"])).to_numpy()
+        lc = (et == "last_contact").to_numpy()
+        refd = float((pd.Timestamp(ref) - pd.Timestamp("1970-01-01")).days)
+        out += _f(T, fu, lc & ~dead & (ed < refd - 365), "event_date", "R-XF-043",
+                  f"alive patient last seen more than 365 days before {ref} (stale follow-up)",
+                  "W")
+    return out
+
+
+def _active_assessments(a: pd.DataFrame, meta: Mapping[str, Any]) -> npt.NDArray[np.bool_]:
+    """Assessments showing disease: BM blasts above the set's CR cut, PB blasts, or EMD
+    present/new (CR §3.3, §3.4)."""
+    s = _cs(meta)
+    if s is None or not len(a):
+        return np.zeros(len(a), dtype=bool)
+    bm = a["bm_blast_pct"].to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(((bm > s.bm_cr_max) if s.bm_cr_inclusive else (bm >= s.bm_cr_max))
+                      | (a["pb_blasts"] == "yes").to_numpy()
+                      | a["emd"].isin(["present", "new"]).to_numpy(), dtype=bool)
+
+
+_SITE_BIT = {"bone_marrow": 1, "cns": 2, "testis": 4, "other_emd": 8, "molecular": 16}
+
+
+def _site_bits(s: pd.Series) -> npt.NDArray[np.int64]:
+    """`relapse_sites` sets as bit masks (one bit per code)."""
+    v = s.to_numpy(dtype=object)
+    uniq, inv = np.unique(np.array([x if isinstance(x, str) else "" for x in v], dtype=object),
+                          return_inverse=True)
+    bits = np.array([sum(_SITE_BIT.get(p, 0) for p in str(u).split(";")) for u in uniq],
+                    dtype=np.int64)
+    return np.asarray(bits[inv.ravel()], dtype=np.int64)
+
+
+@rule
+def adverse_event_more(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
+    """R-AE-016 (W), R-XF-024, R-XF-025 (W), R-XF-026 (W), R-XF-027, R-XF-029, R-XF-030,
+    R-XF-033 (`outcome = fatal`) (§3.1, §3.4)."""
+    if "adverse_events" not in t or "patients" not in t:
+        return []
+    ae = t["adverse_events"]
+    T = "adverse_events"
+    out: list[Finding] = []
+    w = ae["weight_kg"].to_numpy(dtype=np.float64, na_value=np.nan)
+    bw = ae["baseline_weight_kg"].to_numpy(dtype=np.float64, na_value=np.nan)
+    out += _f(T, ae, w > 1.5 * bw, "weight_kg", "R-AE-016",
+              "weight gain above 50 % of baseline_weight_kg", "W")
+    term = ae["ae_term"]
+    # R-XF-024: terms with a raw rule need raw inputs (per episode)
+    has_raw = np.zeros(len(ae), dtype=bool)
+    first_col = np.full(len(ae), "", dtype=object)
+    for tm, cols in _RAW_INPUTS.items():
+        m = (term == tm).to_numpy()
+        if not m.any():
+            continue
+        h = np.zeros(len(ae), dtype=bool)
+        for c in cols:
+            h |= _has(ae, c)
+        has_raw |= m & h
+        first_col[m] = cols[0]
+    rawterm = term.isin(list(_RAW_INPUTS)).to_numpy()
+    ep_raw = pd.Series(has_raw).groupby(ae["ae_id"].to_numpy()).transform("any").to_numpy(
+        dtype=bool)
+    ep_grade = pd.Series(_has(ae, "reported_grade")).groupby(ae["ae_id"].to_numpy()).transform(
+        "any").to_numpy(dtype=bool)
+    first_of_ep = ~ae["ae_id"].duplicated().to_numpy()
+    none_at_all = rawterm & ~ep_raw & ~ep_grade & first_of_ep
+    for col in pd.unique(first_col[none_at_all]):
+        out += _f(T, ae, none_at_all & (first_col == col), str(col), "R-XF-024",
+                  "no raw inputs and no reported_grade: grade missing", "W")
+    out += _f(T, ae, rawterm & ~ep_raw & _has(ae, "reported_grade"), "reported_grade",
+              "R-XF-024", "only reported_grade: grade not derivable (reported grade kept, "
+              "flagged)", "W")
+    for col, tm, mk in (("anc", "neutrophil_count_decreased", "lln_anc"),
+                        ("plt", "platelet_count_decreased", "lln_plt")):
+        if mk not in meta:
+            out += _f(T, ae, (term == tm).to_numpy() & _has(ae, col) & ~_has(ae, f"{col}_lln"),
+                      f"{col}_lln", "R-XF-025",
+                      f"{col} without LLN in the row or metadata: grade 1 not assignable", "W")
+    out += _f(T, ae, ((ae["oxygen_device"] == "high_flow_nc") & (ae["o2_flow_l_min"] <= 6)
+                      ).to_numpy(), "o2_flow_l_min", "R-XF-026",
+              "high-flow nasal cannula at 6 L/min or less", "W")
+    onset = _dn(ae["onset_date"])
+    has_ice, has_capd = _has(ae, "ice_score"), _has(ae, "capd_score")
+    if (has_ice | has_capd).any():
+        age = _age_at(t, ae["patient_id"], onset)
+        out += _f(T, ae, has_ice & has_capd, "capd_score", "R-XF-027",
+                  "both ICE and CAPD scores given", "W")
+        out += _f(T, ae, has_ice & ~has_capd & (age < 12), "ice_score", "R-XF-027",
+                  "ICE score for a child under 12 (CAPD expected)", "W")
+        out += _f(T, ae, has_capd & ~has_ice & (age > 12), "capd_score", "R-XF-027",
+                  "CAPD score above age 12 (ICE expected)", "W")
+        out += _f(T, ae, (has_ice ^ has_capd) & (age == 12),
+                  "ice_score", "R-XF-027", "age exactly 12: ICE vs CAPD undecided (U20)", "W")
+    pc = _pcode(t, ae)
+    if "transplants" in t:
+        hx = t["transplants"]
+        hd = _Dated(_pcode(t, hx), _dn(hx["hsct_date__hi"]))
+        before = hd.count(pc, np.full(len(ae), -np.inf), onset) > 0
+        out += _f(T, ae, (term == "sos_vod").to_numpy() & ~_has(ae, "hsct_id") & before,
+                  "hsct_id", "R-XF-029",
+                  "sos_vod without hsct_id although an HSCT precedes onset", "W")
+    if "treatment_lines" in t:
+        tl = t["treatment_lines"]
+        s = tl.sort_values(["patient_id", "line_start_date"], kind="stable")
+        nxt = s.groupby("patient_id")["line_start_date"].shift(-1)
+        nxt_of = pd.Series(nxt.to_numpy(), index=s["line_id"].to_numpy())
+        nxt_of = nxt_of[~nxt_of.index.duplicated()]
+        nd = _dn(_lookup(ae["line_id"], nxt_of))
+        out += _f(T, ae, onset >= nd, "onset_date", "R-XF-030",
+                  "on or after the start of the patient's next line (attribution doubtful)", "W")
+    if "follow_up" in t:
+        fu = t["follow_up"]
+        dth = fu[fu["event_type"] == "death"].drop_duplicates("patient_id").set_index(
+            "patient_id")["event_date"]
+        dd = _dn(_lookup(ae["patient_id"], dth))
+        fatal = (ae["outcome"] == "fatal").to_numpy()
+        out += _f(T, ae, fatal & (np.isnan(dd) | (dd < onset)), "outcome", "R-XF-033",
+                  "fatal outcome without a death on or after onset")
+    return out
+
+
+_RAW_INPUTS: dict[str, tuple[str, ...]] = {
+    "crs": ("temp_max_c", "hypotension", "oxygen_device", "o2_flow_l_min",
+            "n_vasopressors_excl_vasopressin", "vasopressin"),
+    "icans": ("ice_score", "capd_score", "consciousness", "seizure",
+              "deep_focal_motor_weakness", "raised_icp"),
+    "sos_vod": ("bilirubin", "weight_kg", "baseline_weight_kg", "hepatomegaly", "ascites"),
+    "alt_increased": ("alt",),
+    "ast_increased": ("ast",),
+    "bilirubin_increased": ("bilirubin",),
+    "neutrophil_count_decreased": ("anc",),
+    "platelet_count_decreased": ("plt",),
+    "febrile_neutropenia": ("anc", "temp_max_c"),
+}
+
+
+@rule
+def administration_more(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
+    """R-DATE-009: `start_date` <= `line_end_date` when no `end_date`; start on/after the next
+    line's start (W) (§3.2)."""
+    if "administrations" not in t or "treatment_lines" not in t:
+        return []
+    ad = t["administrations"]
+    tl = t["treatment_lines"]
+    T = "administrations"
+    out: list[Finding] = []
+    u = tl.drop_duplicates("line_id").set_index("line_id")
+    le = _dn(_lookup(ad["line_id"], u["line_end_date"]))
+    sd = _dn(ad["start_date"])
+    out += _f(T, ad, (sd > le) & ~_has(ad, "end_date"), "start_date", "R-DATE-009",
+              "after line_end_date")
+    s = tl.sort_values(["patient_id", "line_start_date"], kind="stable")
+    nxt = pd.Series(s.groupby("patient_id")["line_start_date"].shift(-1).to_numpy(),
+                    index=s["line_id"].to_numpy())
+    nd = _dn(_lookup(ad["line_id"], nxt[~nxt.index.duplicated()]))
+    out += _f(T, ad, sd >= nd, "start_date", "R-DATE-009",
+              "on or after the start of the patient's next line", "W")
+    return out
+
+
+# ---- rules on derived labels: run only on tables without errors (derivations need valid
+# inputs; see ``validation.validate_tables``) ------------------------------------------------------
+DERIVED_RULES: list[Rule] = []
+
+
+def derived_rule(fn: Rule) -> Rule:
+    DERIVED_RULES.append(fn)
+    return fn
+
+
+_STATE_CODES: dict[str, tuple[str, ...]] = {
+    "PRIMARY_REFRACTORY": ("primary_refractory",),
+    "HEMATOLOGICAL_RELAPSE": ("haematological_relapse", "refractory_relapse"),
+    "ISOLATED_EMD_RELAPSE": ("isolated_emd_relapse",),
+    "MOLECULAR_RELAPSE": ("mrd_positive",),
+    "MRD_POSITIVE_CR": ("mrd_positive",),
+    "CR_MRD_NEGATIVE": ("cr_mrd_negative",),
+    "CR_MRD_UNKNOWN": ("mrd_positive", "cr_mrd_negative"),
+}
+
+
+@derived_rule
+def baseline_reconciliation(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
+    """R-XF-007 (W): the CR §3.3 state of the baseline assessment (latest within
+    [`line_start_date − baseline_window_days`, `line_start_date`], §2.6) or its EMD differs from
+    `disease_status_at_start` / `emd_at_start`. Not-evaluable / indeterminate states are not
+    compared (R-DER-004 belongs to the derivation)."""
+    if "assessments" not in t or "treatment_lines" not in t or "patients" not in t:
+        return []
+    a = t["assessments"]
+    tl = t["treatment_lines"]
+    T = "treatment_lines"
+    bwd = float(meta.get("baseline_window_days", 30))
+    start = _dn(tl["line_start_date"])
+    pc = _pcode(t, tl)
+    ad = _Dated(_pcode(t, a), _dn(a["assessment_date"]))
+    j = ad.last(pc, start)
+    a_d = _dn(a["assessment_date"])
+    ok = (j >= 0)
+    ok[ok] = a_d[j[ok]] >= start[ok] - bwd
+    out: list[Finding] = []
+    if not ok.any():
+        return out
+    p = t["patients"].drop_duplicates("patient_id").set_index("patient_id")
+    pr = _lookup(tl["patient_id"], p["primary_refractory"]).to_numpy(dtype=object)
+    fcr = _lookup(tl["patient_id"], p["first_cr_date"]).notna().to_numpy()
+    rn = tl["relapse_number"].to_numpy(dtype=np.float64, na_value=np.nan)
+    ever = np.full(len(tl), None, dtype=object)
+    ever[pr == "yes"] = False
+    ever[fcr | (pr == "no") | (rn >= 1)] = True
+    rows = np.flatnonzero(ok)
+    states = _baseline_states(a, j[rows], ever[rows], meta)
+    rep = tl["disease_status_at_start"].to_numpy(dtype=object)[rows]
+    diff = np.array([st in _STATE_CODES and r != "unknown" and isinstance(r, str)
+                     and r not in _STATE_CODES[st] for st, r in zip(states, rep, strict=True)],
+                    dtype=bool)
+    arow = a["_row"].to_numpy(dtype=np.int64)
+    m = np.zeros(len(tl), dtype=bool)
+    m[rows[diff]] = True
+    prob = np.full(len(tl), "", dtype=object)
+    prob[rows] = [f"differs from the derived baseline state {s} (CR §3.3)" for s in states]
+    out += _f(T, tl, m, "disease_status_at_start", "R-XF-007", list(prob), "W",
+              conflict=lambda mm: [f"assessments row {arow[k]}" for k in j[mm]])
+    emd = a["emd"].to_numpy(dtype=object)
+    dem = np.full(len(tl), None, dtype=object)
+    ee = emd[j[rows]]
+    de = np.full(len(rows), None, dtype=object)
+    de[np.isin(ee, ["present", "new"])] = "yes"
+    de[np.isin(ee, ["none", "resolved"])] = "no"
+    dem[rows] = de
+    rep_e = tl["emd_at_start"].to_numpy(dtype=object)
+    me = np.isin(dem, ["yes", "no"]) & np.isin(rep_e, ["yes", "no"]) & (dem != rep_e)
+    out += _f(T, tl, me, "emd_at_start", "R-XF-007",
+              "differs from the EMD of the baseline assessment", "W",
+              conflict=lambda mm: [f"assessments row {arow[k]}, emd = {emd[k]}"
+                                   for k in j[mm]])
+    return out
+
+
+@derived_rule
+def disease_sequence(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
+    """R-XF-042 (W): relapse event after a line start with no derived CR-family response on that
+    line before it; R-XF-034 (W): `status_at_last_contact` against the dated disease events;
+    R-XF-041 (W) for `reported_status_at_hsct` (CR-family of the last assessment before day 0,
+    §5.2 `HSCTSTAT`)."""
+    if "follow_up" not in t or "treatment_lines" not in t or "patients" not in t:
+        return []
+    fu = t["follow_up"]
+    tl = t["treatment_lines"]
+    a = t.get("assessments")
+    out: list[Finding] = []
+    if a is not None and len(a):
+        lv = assessment_levels(a, meta)
+        crf = np.isin(lv, _CR_FAMILY)
+    else:
+        a = pd.DataFrame({"patient_id": pd.Series(dtype=object),
+                          "assessment_date": pd.Series(dtype="datetime64[ns]")})
+        crf = np.zeros(0, dtype=bool)
+    ap, a_d = _pcode(t, a), _dn(a["assessment_date"])
+    crd = _Dated(np.where(crf, ap, -1), a_d)
+    et = fu["event_type"]
+    rel = (et == "relapse").to_numpy()
+    ed = _dn(fu["event_date"])
+    pc = _pcode(t, fu)
+    # the line of each relapse: latest line start before the event
+    lpc = _pcode(t, tl)
+    lstart = _dn(tl["line_start_date"])
+    ld = _Dated(lpc, lstart)
+    lj = ld.last(pc, ed, incl=False)
+    okl = rel & (lj >= 0)
+    lst = np.where(okl, lstart[np.maximum(lj, 0)], np.nan)
+    inrem = np.zeros(len(fu), dtype=bool)
+    inrem[okl] = np.isin(tl["disease_status_at_start"].to_numpy(dtype=object)[lj[okl]],
+                         list(_REMISSION_STATUS))
+    n_cr = crd.count(pc, lst, ed, lo_incl=False, hi_incl=False)
+    lrow = tl["_row"].to_numpy(dtype=np.int64)
+    out += _f("follow_up", fu, okl & ~inrem & (n_cr == 0), "event_date", "R-XF-042",
+              "relapse with no derived CR-family response on its line before it "
+              "(refractory disease recorded as relapse?)", "W",
+              conflict=lambda m: [f"treatment_lines row {lrow[k]}" for k in lj[m]])
+    # R-XF-034
+    lc = (et == "last_contact").to_numpy()
+    sal = fu["status_at_last_contact"].to_numpy(dtype=object)
+    rd = _Dated(np.where(rel, pc, -1), ed)
+    rj = rd.last(pc, ed)
+    last_rel = np.where(rj >= 0, ed[np.maximum(rj, 0)], np.nan)
+    remd = _Dated(np.where(np.isin(tl["disease_status_at_start"].to_numpy(dtype=object),
+                                   list(_REMISSION_STATUS)), lpc, -1), lstart)
+    later = (crd.count(pc, last_rel, ed, lo_incl=False) + remd.count(pc, last_rel, ed,
+                                                                      lo_incl=False)) > 0
+    out += _f("follow_up", fu, lc & (sal == "in_remission") & (rj >= 0) & ~later,
+              "status_at_last_contact", "R-XF-034",
+              "in_remission although the last disease event is a relapse without later "
+              "remission", "W")
+    n_rel = rd.count(pc, np.full(len(fu), -np.inf), ed)
+    act_a = _active_assessments(a, meta)
+    act_n = _Dated(np.where(act_a, ap, -1), a_d).count(pc, np.full(len(fu), -np.inf), ed)
+    p = t["patients"].drop_duplicates("patient_id").set_index("patient_id")
+    prim = (_lookup(fu["patient_id"], p["primary_refractory"]) == "yes").to_numpy()
+    hist = tl.assign(_h=tl["disease_status_at_start"].isin(list(_ACTIVE_STATUS))
+                     | (tl["relapse_number"] >= 1)).groupby("patient_id")["_h"].any()
+    hist_l = _lookup(fu["patient_id"], hist).fillna(False).to_numpy(dtype=bool)
+    out += _f("follow_up", fu, lc & (sal == "relapsed_or_active_disease") & (n_rel == 0)
+              & (act_n == 0) & ~prim & ~hist_l, "status_at_last_contact", "R-XF-034",
+              "relapsed_or_active_disease without any relapse or non-response", "W")
+    # R-XF-041 for transplants
+    if "transplants" in t and len(a):
+        h = t["transplants"]
+        rep = h["reported_status_at_hsct"].to_numpy(dtype=object)
+        hd = _dn(h["hsct_date__lo"]).copy()
+        hd[(h["hsct_date__prec"] != "D").to_numpy()] = np.nan
+        aj = _Dated(ap, a_d).last(_pcode(t, h), hd, incl=False)
+        der_cr = np.zeros(len(h), dtype=bool)
+        der_cr[aj >= 0] = crf[aj[aj >= 0]]
+        known = aj >= 0
+        bad = known & ((np.isin(rep, ["cr1", "cr2", "cr3plus"]) & ~der_cr)
+                       | ((rep == "active_disease") & der_cr))
+        arow = a["_row"].to_numpy(dtype=np.int64)
+        out += _f("transplants", h, bad, "reported_status_at_hsct", "R-XF-041",
+                  ["differs from the derived status "
+                   + ("CR-family" if c else "active_disease")
+                   + " of the last assessment before day 0" for c in der_cr], "W",
+                  conflict=lambda m: [f"assessments row {arow[k]}" for k in aj[m]])
+    return out
+
+
+_REPORTED_LEVELS: dict[str, tuple[str, ...]] = {
+    "cr": ("CR",), "crh": ("CRh",), "cri": ("CRi",), "crp": ("CRp",), "pr": ("PR",),
+    "no_response": ("NO_RESPONSE", "REFRACTORY", "BM_BLAST_FREE_NO_RECOVERY"),
+    "pd": ("PROGRESSIVE_DISEASE",),
+    "relapse": ("HEMATOLOGICAL_RELAPSE", "EXTRAMEDULLARY_RELAPSE", "COMBINED_RELAPSE",
+                "MOLECULAR_RELAPSE"),
+    "not_evaluable": ("NOT_EVALUABLE",),
+}
+
+
+@derived_rule
+def reported_labels(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
+    """R-XF-041 (W): `reported_response` / `reported_best_response` differ from the labels
+    derived for the index lines (§5.1 per-assessment response in date order, `BESTRESP`).
+    Runs the derivation only when such a label is given; assessments outside the index lines'
+    follow-up and non-index lines are not compared (no derived label, §5). INDETERMINATE is not
+    compared."""
+    from rrball.cohort import endpoints
+    out: list[Finding] = []
+    if "treatment_lines" not in t or "follow_up" not in t or "patients" not in t:
+        return out
+    tl = t["treatment_lines"]
+    a = t.get("assessments")
+    if a is not None and _has(a, "reported_response").any():
+        rt = endpoints.response_table(t, meta)
+        if len(rt):
+            lv = pd.Series(rt["LEVEL"].to_numpy(), index=rt["ASSESSID"].to_numpy())
+            lv = lv[~lv.index.duplicated(keep="first")]
+            der = _lookup(a["assessment_id"], lv).to_numpy(dtype=object)
+            rep = a["reported_response"].to_numpy(dtype=object)
+            bad = np.array([isinstance(r, str) and isinstance(d, str) and d != "INDETERMINATE"
+                            and d not in _REPORTED_LEVELS.get(r, ()) for r, d in zip(
+                                rep, der, strict=True)], dtype=bool)
+            out += _f("assessments", a, bad, "reported_response", "R-XF-041",
+                      [f"differs from the derived response {d}" for d in der], "W")
+    if _has(tl, "reported_best_response").any():
+        ad = endpoints.adsl(t, meta)
+        if len(ad):
+            best = pd.Series(ad["BESTRESP"].to_numpy(), index=ad["LINEID"].to_numpy())
+            der = _lookup(tl["line_id"], best[~best.index.duplicated()]).to_numpy(dtype=object)
+            rep = tl["reported_best_response"].to_numpy(dtype=object)
+            bad = np.array([isinstance(r, str) and isinstance(d, str) and d != "INDETERMINATE"
+                            and d not in _REPORTED_LEVELS.get(r, ()) for r, d in zip(
+                                rep, der, strict=True)], dtype=bool)
+            out += _f("treatment_lines", tl, bad, "reported_best_response", "R-XF-041",
+                      [f"differs from the derived best response {d}" for d in der], "W")
+    return out
+
+
+def run_derived(tables: Tables, meta: Mapping[str, Any]) -> list[Finding]:
+    """Rules comparing data with derived labels (R-XF-007, R-XF-034, R-XF-041, R-XF-042); call
+    only on tables without errors."""
+    out: list[Finding] = []
+    try:
+        for r in DERIVED_RULES:
+            out += r(tables, meta)
+    finally:
+        _PCODES.clear()
+    return out
+
+
 def run_all(tables: Tables, meta: Mapping[str, Any]) -> list[Finding]:
     """Run every rule of §3 on typed tables; returns all findings (errors and warnings)."""
     out: list[Finding] = []
-    for r in RULES:
-        out += r(tables, meta)
+    try:
+        for r in RULES:
+            out += r(tables, meta)
+    finally:
+        _PCODES.clear()
     return out
 
 
@@ -609,4 +1535,7 @@ def check_rows(tables: Tables, meta: Mapping[str, Any] | None = None) -> list[Fi
     fixed = {k: (v if "_pos" in v else v.assign(_pos=np.arange(len(v)),
                                                 _row=np.arange(2, len(v) + 2)))
              for k, v in tables.items()}
-    return run_all(fixed, meta or {})
+    out = run_all(fixed, meta or {})
+    if not any(f.severity == "E" for f in out):
+        out += run_derived(fixed, meta or {})
+    return out

@@ -324,8 +324,13 @@ def validate_tables(
                                  problem="centre_id missing from metadata and from patients",
                                  source=meta_source))
     if run_rules and not any(i.severity == "E" and i.rule_id in _STRUCTURAL for i in issues):
-        for f in rules_mod.run_all({k: v.frame for k, v in parsed.items()}, meta):
+        frames = {k: v.frame for k, v in parsed.items()}
+        for f in rules_mod.run_all(frames, meta):
             issues += finding_issues(f, parsed)
+        # rules on derived labels (§3.4 R-XF-007/034/041/042) need valid inputs
+        if not any(i.severity == "E" for i in issues):
+            for f in rules_mod.run_derived(frames, meta):
+                issues += finding_issues(f, parsed)
     errors = _sorted([i for i in issues if i.severity == "E"])
     warnings = _sorted([i for i in issues if i.severity != "E"])
     if errors:
