@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from rrball import __version__
+from rrball.cli.redcap import redcap_dictionary_command
 from rrball.errors import RRBallError
 
 app = typer.Typer(
@@ -59,6 +60,18 @@ def run(
 
 
 @app.command()
+def studies(
+    out: str = typer.Option("out", "--out", help="Output folder (one sub-folder per plan)."),
+    format: str = typer.Option("html,pdf,docx,xlsx", "--format",
+                               help="Comma-separated report formats: html, pdf, docx, xlsx."),
+) -> None:
+    """Run every bundled study plan (seeds 000-004, public ALL cohort) and summarise them."""
+    from rrball.cli.run import studies_command
+
+    studies_command(out=out, formats=format)
+
+
+@app.command()
 def validate(
     path: str = typer.Argument(
         ..., help="Cohort: CSV folder, .xlsx workbook (long or flat) or .sav"
@@ -71,6 +84,9 @@ def validate(
     from rrball.cli.validate import validate_command
 
     raise typer.Exit(code=validate_command(path, format=format))
+
+
+app.command("redcap-dictionary")(redcap_dictionary_command)
 
 
 def main() -> None:
