@@ -63,3 +63,34 @@ def test_vectorised_adsl_matches_reference(profile: str) -> None:
 def test_vectorised_adsl_matches_reference_on_fixture(
         tmp_path: Path, extra: list[tuple[str, str]]) -> None:
     _compare(load_cohort(write_csv(tmp_path / "c", base_tables(), [*META, *extra])))
+
+
+def _fixture_tables() -> list[tuple[Any, list[tuple[str, str]]]]:
+    from tests.cohort import test_adsl_more, test_endpoints_hsct, test_toxicity
+
+    return [(test_adsl_more._more(), META), (test_toxicity._tables(), test_toxicity.AE_META),
+            (test_endpoints_hsct._tables(), META),
+            (test_endpoints_hsct._tables(), [*META, ("censor_at_new_therapy", "1"),
+                                             ("dfs_censor_at", "last_assessment")]),
+            (test_toxicity._tables(), [*test_toxicity.AE_META,
+                                       ("vod_criteria", "ebmt_ped_2018")])]
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_vectorised_adsl_matches_reference_on_new_column_fixtures(tmp_path: Path,
+                                                                  k: int) -> None:
+    """New §5.2 columns (toxicity maxima, baseline disease, strata, post-HSCT relapse) and the
+    imputation flags of the provenance tuples agree with the per-line reference."""
+    tables, meta = _fixture_tables()[k]
+    _compare(load_cohort(write_csv(tmp_path / "c", tables, meta)))
+
+
+def test_vectorised_adsl_matches_reference_with_imputed_dates(tmp_path: Path) -> None:
+    t = base_tables()
+    for r in t["follow_up"]:
+        if r["patient_id"] == "P1" and r["event_type"] in ("2", "3"):
+            r["event_date"] = "2020-01"
+    t["treatment_lines"][1]["line_start_date"] = "2019-02"
+    t["assessments"][3]["assessment_date"] = "2019-03"
+    _compare(load_cohort(write_csv(tmp_path / "c", t, [*META, ("partial_event_dates",
+                                                                "impute")])))

@@ -26,7 +26,7 @@ from rrball.errors import CohortIssue, CohortValidationError, InputError
 
 __all__ = ["FORMATS", "Cohort", "load_cohort", "validate_raw"]
 
-FORMATS = ("csv", "xlsx", "flat", "sav")
+FORMATS = ("csv", "xlsx", "flat", "sav", "redcap")
 _CANONICAL_UNITS = {"unit_anc": "10^9/L", "unit_plt": "10^9/L", "unit_wbc": "10^9/L",
                     "unit_pb_blast_abs": "10^9/L", "unit_bilirubin": "mg/dL",
                     "unit_creatinine": "mg/dL", "unit_enzymes": "U/L", "unit_temperature": "C",
@@ -39,7 +39,7 @@ class Cohort:
     Codes are stored as string codes, measurements in canonical units (§0), MRD as a fraction.
     """
 
-    __slots__ = ("_adsl", "_data", "_metadata", "_tables", "_warnings")
+    __slots__ = ("_adsl", "_data", "_metadata", "_tables", "_tox", "_warnings")
 
     def __init__(self, data: ValidatedData) -> None:
         self._data = data
@@ -47,6 +47,7 @@ class Cohort:
         self._metadata = dict(data.meta)
         self._warnings = tuple(data.warnings)
         self._adsl: pd.DataFrame | None = None
+        self._tox: pd.DataFrame | None = None
 
     # ---- contents ------------------------------------------------------------------------------
     @property
@@ -76,8 +77,19 @@ class Cohort:
     # ---- derived (§5) ---------------------------------------------------------------------------
     def _adsl_full(self) -> pd.DataFrame:
         if self._adsl is None:
-            self._adsl = _ep.adsl(self._tables, self._metadata)
+            self._adsl = _ep.adsl(self._tables, self._metadata, tox=self._tox_full())
         return self._adsl
+
+    def _tox_full(self) -> pd.DataFrame:
+        if self._tox is None:
+            self._tox = _ep.toxicity(self._tables, self._metadata)
+        return self._tox
+
+    def toxicity(self) -> pd.DataFrame:
+        """Toxicity table (§5.2, CR §4.3): one row per patient-line × AE term × criteria set,
+        graded from the raw AE columns (``rrball.cohort.toxicity``: columns ``TOX_COLUMNS``;
+        ``patients_with_grade`` counts e.g. grade 3–4 AEs of any term)."""
+        return self._tox_full().copy()
 
     def analysis_table(self) -> pd.DataFrame:
         """ADSL-like table (§5.2), one row per patient × index line."""
@@ -141,6 +153,17 @@ class Cohort:
         """
         return flat_tables(self.text_tables())[0]
 
+    def to_redcap_dictionary(self, *, unit_overrides: Mapping[str, str] | None = None,
+                             mrd_scale: str = "percent") -> pd.DataFrame:
+        """The REDCap project dictionary of the model (§7; 18 columns, one row per field).
+
+        It depends on the schema only (``rrball.cohort.redcap.redcap_dictionary``):
+        ``unit_overrides`` such as ``{"unit_bilirubin": "umol/L"}`` fix the unit of measured
+        fields, ``mrd_scale`` that of MRD values (default percent)."""
+        from rrball.cohort.redcap import redcap_dictionary
+
+        return redcap_dictionary(unit_overrides=unit_overrides, mrd_scale=mrd_scale)
+
     def export(self, path: str | Path, format: str = "csv", deidentify: bool = False, *,
                secret: str | bytes | None = None, keep_free_text: Sequence[str] = ()) -> Path:
         """Write the cohort as a CSV folder, an XLSX workbook (§1 "Files"), the flat layout
@@ -163,7 +186,11 @@ class Cohort:
             tables, pairs = deidentify_tables(tables, pairs, secret=secret,
                                               ages={str(k): float(v) for k, v in ages.items()},
                                               keep_free_text=keep_free_text)
-        if format == "csv":
+        if format == "redcap":  # §7: records.csv + dictionary.csv + metadata.csv in a folder
+            from rrball.cohort.redcap import export_redcap
+
+            export_redcap(tables, pairs, target)
+        elif format == "csv":
             write_csv_folder(target, tables, pairs)
         elif format == "flat":
             flat, long = flat_tables(tables)
@@ -205,13 +232,23 @@ def _infer(path: Path) -> str:
 
 
 def load_cohort(path_or_paths: str | Path | Sequence[str | Path], *,
-                format: str | None = None) -> Cohort:
+                format: str | None = None, only_complete: bool = False) -> Cohort:
     """Read, validate and return a ``Cohort``; raise ``CohortValidationError`` listing every
     error (data-dictionary.md §3.6). ``format``: ``"csv"`` (folder), ``"xlsx"``, ``"flat"`` (a
     workbook whose flat sheet, §4, is split into the long tables; long sheets next to it are
     merged) or ``"sav"`` (SPSS flat file, §4); inferred when None (a workbook with a flat sheet
     is read as flat). Nothing is returned unless the whole cohort is valid.
+
+    ``"redcap"`` (§7): ``[records.csv, dictionary.csv]`` or a folder holding them (inferred
+    for two or three paths, or a folder with a REDCap data dictionary); ``only_complete=True``
+    keeps only REDCap forms with status Complete (``rrball.cohort.redcap.load_redcap``).
     """
+    from rrball.cohort.redcap import is_redcap_input, load_redcap
+
+    if format == "redcap" or (format is None and is_redcap_input(path_or_paths)):
+        return load_redcap(path_or_paths, only_complete=only_complete)
+    if only_complete:
+        raise InputError("only_complete", "applies to REDCap imports (format=\"redcap\") only")
     if isinstance(path_or_paths, (str, Path)):
         path = Path(path_or_paths)
     else:
@@ -220,8 +257,7 @@ def load_cohort(path_or_paths: str | Path | Sequence[str | Path], *,
             raise InputError("path_or_paths", "give one path (a CSV folder or a workbook)")
         path = paths[0]
     if format is not None and format not in FORMATS:
-        hint = " (REDCap import is not available yet)" if format == "redcap" else ""
-        raise InputError("format", f"{format!r} is not one of {FORMATS}{hint}")
+        raise InputError("format", f"{format!r} is not one of {FORMATS}")
     if not path.exists():
         raise InputError("path", f"{path.name} does not exist (a folder of CSV files, an .xlsx "
                          "workbook or an .sav file is expected)")

@@ -18,8 +18,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from rrball.clinical import Assessment, ResponseResult, derive_response
+from rrball.cohort import toxicity as _tx
 
-__all__ = ["DAYS_PER_MONTH", "RESPONDERS", "adsl", "adtte", "response_table"]
+__all__ = ["DAYS_PER_MONTH", "DRUG_GROUPS", "RESPONDERS", "adsl", "adtte", "response_table",
+           "toxicity"]
 
 DAYS_PER_MONTH = 30.4375
 _CRF = ("CR", "CRh", "CRp", "CRi")
@@ -38,6 +40,13 @@ _BLINA = {"blinatumomab_rr_us", "blinatumomab_mrd_us", "blinatumomab_seed000",
           "blinatumomab_other"}
 _INO = {"inotuzumab_us", "inotuzumab_seed000", "inotuzumab_seed004_peds", "inotuzumab_other"}
 _MRD_SAMPLE = {"bm": "BM", "pb": "PB"}
+# §5.2 DRUGGRP: regimen code -> group (other regimens: empty)
+DRUG_GROUPS: Mapping[str, str] = {
+    **{r: "blinatumomab" for r in sorted(_BLINA)}, **{r: "inotuzumab" for r in sorted(_INO)},
+    "mini_hcvd_ino": "mini_hcvd_ino", "mini_hcvd_ino_blina": "mini_hcvd_ino_blina"}
+_REL_STATUS = ("haematological_relapse", "mrd_positive", "isolated_emd_relapse",
+               "refractory_relapse")
+_SITE = {"cns": "cns", "testis": "testis"}
 
 
 @lru_cache(maxsize=200_000)
@@ -87,9 +96,44 @@ def response_table(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd
     return _derive_all(t, meta)[1]
 
 
-def adsl(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.DataFrame:
-    """ADSL-like table, one row per patient × index line (§5.2), with date provenance."""
-    return _derive_all(t, meta)[0]
+def adsl(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
+         tox: pd.DataFrame | None = None) -> pd.DataFrame:
+    """ADSL-like table, one row per patient × index line (§5.2), with date provenance.
+    ``tox``: the ``toxicity`` table when already computed (CRSMAXG, ICANSMXG, VODFL)."""
+    return _derive_all(t, meta, tox)[0]
+
+
+def _imp(df: pd.DataFrame | None, col: str) -> npt.NDArray[np.bool_]:
+    """R-DER-007: the date in ``col`` was imputed from a partial date (``{col}__imp``, §2.1)."""
+    if df is None:
+        return np.zeros(0, dtype=bool)
+    if f"{col}__imp" in df:
+        return np.asarray(df[f"{col}__imp"].fillna(False).to_numpy(dtype=bool), dtype=bool)
+    if f"{col}__prec" in df:  # pdate: anything but day precision is imputed
+        prec = df[f"{col}__prec"].to_numpy(dtype=object)
+        return np.asarray((prec != "D") & df[col].notna().to_numpy(), dtype=bool)
+    return np.zeros(len(df), dtype=bool)
+
+
+def toxicity(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.DataFrame:
+    """``Cohort.toxicity()`` (§5.2, CR §4.3): one row per patient-line × AE term × criteria set,
+    graded from the raw AE columns (``rrball.cohort.toxicity``). Lines are those named by the
+    AE rows' ``line_id``; AGE is the completed age at that line's start (§0)."""
+    ae = t.get("adverse_events")
+    if ae is None or ae.empty:
+        return _tx.toxicity_table(None, pd.DataFrame(), None, meta)
+    study = str(meta.get("study_code", ""))
+    tl = t["treatment_lines"]
+    tl = tl[tl["line_id"].isin(ae["line_id"])].reset_index(drop=True)
+    p = t["patients"].drop_duplicates("patient_id").set_index("patient_id")
+    pid = tl["patient_id"].to_numpy(dtype=object)
+    age, _ = _ages(p.reindex(pid), tl["line_start_date"])
+    lines = pd.DataFrame({
+        "LINEID": tl["line_id"].to_numpy(dtype=object), "STUDYID": study,
+        "USUBJID": [f"{study}-{x}" for x in pid], "SUBJID": pid,
+        "REGIMEN": tl["regimen"].to_numpy(dtype=object), "T0": tl["line_start_date"].to_numpy(),
+        "AGE": age, "INDEXFL": (tl["index_line"] == "yes").to_numpy(dtype=np.int64)})
+    return _tx.toxicity_table(ae, lines, t.get("transplants"), meta)
 
 
 def _day_array(s: pd.Series) -> npt.NDArray[np.float64]:
@@ -174,7 +218,7 @@ def _assessment_keys(asm: pd.DataFrame) -> tuple[list[int], list[Assessment]]:
 
 
 def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                tox: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     cs = str(meta["criteria_set"])
     responders = RESPONDERS.get(cs, _CRF)
     lowsens = bool(meta.get("mrd_lowsens_counts_negative", False))
@@ -280,10 +324,17 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
     r_asm: list[int] = []
     r_res: list[ResponseResult] = []
     r_win: list[bool] = []
-    t0_l, wend_l = t0.tolist(), wend.tolist()
+    t0_l, wend_l, hs_l = t0.tolist(), wend.tolist(), hs.tolist()
+    rel_lv: list[str | None] = [None] * n  # level of the derived relapse (RELSITE)
+    relh_j = np.full(n, -1, dtype=np.intp)  # first derived relapse after HSCT day 0
+    hsctstat: list[str | None] = [None] * n
     for i in range(n):
         b = int(bl_j[i])
-        blstatd.append(derive(a_ids[b], None, False).status if b >= 0 else "NOT_EVALUABLE")
+        bl_res = derive(a_ids[b], None, False) if b >= 0 else None
+        blstatd.append(bl_res.status if bl_res is not None else "NOT_EVALUABLE")
+        pre_hs = bl_res if bl_res is not None and bl_res.level not in (
+            "NOT_EVALUABLE", "INDETERMINATE") else None
+        h_i = hs_l[i]
         status = status_l[i]
         in_rem = status in ("mrd_positive", "cr_mrd_negative")
         state: str | None = "CR" if in_rem else None
@@ -311,13 +362,17 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
                             best_j[i], best_lv[i], best_mrd[i] = j, level, res.mrd_suffix
                     if res.is_response and rdt == np.inf:
                         rdt, resp_j[i] = d, j
+                if d < h_i:
+                    pre_hs = res
                 if res.is_response:
                     neg = (neg and state in _CRF) or bool(res.mrd_negative)
                 elif res.is_relapse:
                     neg = False
-                    if (rdt != np.inf and d > rdt and reld_j[i] < 0
-                            and (mol or level != "MOLECULAR_RELAPSE")):
-                        reldt_d[i], reld_j[i] = d, j
+                    if mol or level != "MOLECULAR_RELAPSE":
+                        if rdt != np.inf and d > rdt and reld_j[i] < 0:
+                            reldt_d[i], reld_j[i], rel_lv[i] = d, j, level
+                        if d > h_i and relh_j[i] < 0:
+                            relh_j[i] = j
                 state = level
             if in_win and res.is_response and res.mrd_suffix not in (None, "_MRDUNK"):
                 mrd_eval = True
@@ -325,6 +380,9 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
                     mrd_neg = True
                     mrd_neg_emd = mrd_neg_emd or emd_none[j]
         respdt[i] = rdt
+        if h_i != np.inf:
+            hsctstat[i] = pre_hs.status if pre_hs is not None and pre_hs.level in _CRF \
+                else "active_disease"
         flags[i] = (in_rem, any_eval, mrd_eval, mrd_neg, mrd_neg_emd)
         neg_end[i] = neg
     in_rem_a, any_eval_a, mrd_eval_a, mrd_neg_a, mrd_neg_emd_a = flags.T
@@ -334,75 +392,126 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
     respdt = np.where(respfl, respdt, np.inf)
 
     # relapse (§5.1): reported and/or derived, first date > RESPDT; reported first on ties
-    rel_fu_j = np.full(n, -1, dtype=np.intp)
     rel_fu = fu[fu["event_type"] == "relapse"]
     if not mol:
         rel_fu = rel_fu[rel_fu["relapse_sites"] != "molecular"]
-    if rsrc in ("reported", "both"):
-        rel_fu_j = _first_per_line(idx, rel_fu, "event_date", respdt)
-    rel_rep = np.where(rel_fu_j >= 0, _days(rel_fu["event_date"])[rel_fu_j], np.inf)
-    use_d = np.isfinite(respdt) & (reld_j >= 0) if rsrc in ("derived", "both") \
-        else np.zeros(n, dtype=bool)
-    rel_der = np.where(use_d, reldt_d, np.inf)
-    rep_first = rel_rep <= rel_der
-    reldt = np.minimum(rel_rep, rel_der)
+    use_rep = rsrc in ("reported", "both")
+    use_der = rsrc in ("derived", "both")
+
+    def first_relapse(after: npt.NDArray[np.float64], der_j: npt.NDArray[np.intp],
+                      ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp],
+                                 npt.NDArray[np.bool_]]:
+        """Earliest of the first reported relapse > ``after`` and the derived one (``der_j``):
+        (date, follow_up position, reported-first flag)."""
+        fj = _first_per_line(idx, rel_fu, "event_date", after) if use_rep \
+            else np.full(n, -1, dtype=np.intp)
+        rep = np.where(fj >= 0, _days(rel_fu["event_date"])[fj], np.inf)
+        der = np.where(np.isfinite(after) & (der_j >= 0) & use_der,
+                       a_d[np.maximum(der_j, 0)] if len(asm) else np.inf, np.inf)
+        return np.minimum(rep, der), fj, rep <= der
+
+    reldt, rel_fu_j, rep_first = first_relapse(respdt, reld_j)
+    # post-HSCT relapse (§5.3 OSHCT/DFSHCT/CIRHCT/NRMHCT): first relapse > day 0, whether or
+    # not the index line responded
+    relh, relh_fu_j, relh_rep = first_relapse(hs, relh_j)
+    nlh_j = _first_per_line(idx, tl, "line_start_date", hs)
+    nlh = np.where(nlh_j >= 0, _days(tl["line_start_date"])[nlh_j], np.inf)
 
     # ages (completed years at t0; midpoint imputation of partial birth dates, §2.1)
     age, ageimp = _ages(pt, idx["line_start_date"])
     cut = int(meta.get("age_cut_years", 18))
     child = (age <= cut) if meta.get("age_cut_rule", "le") == "le" else (age < cut)
-    fcr = pt["first_cr_date"].to_numpy(dtype=object)
-    frl = pt["first_relapse_date"].to_numpy(dtype=object)
-    has_cr1 = np.array([isinstance(x, str) for x in fcr]) & \
-        np.array([isinstance(x, str) for x in frl])
+    # CR1 duration (§2.5, §2.1 midpoint imputation of partial dates; flag D or M)
+    fcr_d, fcr_p = _midpoint(pt, "first_cr_date")
+    frl_d, frl_p = _midpoint(pt, "first_relapse_date")
+    has_cr1 = np.isfinite(fcr_d) & np.isfinite(frl_d)
     with np.errstate(invalid="ignore"):
-        cr1_days = _days(pt["first_relapse_date__lo"]) - _days(pt["first_cr_date__lo"])
-    cr1 = [float(x) / DAYS_PER_MONTH if h else None for x, h in zip(cr1_days, has_cr1, strict=True)]
+        cr1_m = (frl_d - fcr_d) / DAYS_PER_MONTH
+    cr1 = [float(x) if h else None for x, h in zip(cr1_m, has_cr1, strict=True)]
+    cr1imp = [("M" if "Y" in (p1, p2) else "D" if "M" in (p1, p2) else None) if h else None
+              for p1, p2, h in zip(fcr_p, frl_p, has_cr1, strict=True)]
     ncyc = idx["n_cycles"].to_numpy(dtype=np.float64, na_value=np.nan)
     salv = idx["salvage_number"].to_numpy(dtype=np.float64, na_value=np.nan)
+    status_a = np.asarray(status_l, dtype=object)
+    # S1 sub-stratum (seed 003; cr1_cut_months / cr1_cut_rule, CR §3.3)
+    c_cut = float(meta.get("cr1_cut_months", 12.0))
+    with np.errstate(invalid="ignore"):
+        upper = (cr1_m >= c_cut) if meta.get("cr1_cut_rule", "gt") == "ge" else (cr1_m > c_cut)
+    prim_ref = (pt["primary_refractory"].to_numpy(dtype=object) == "yes") | \
+        (status_a == "primary_refractory")
+    s1grp = np.full(n, None, dtype=object)
+    s1 = salv == 1
+    s1grp[s1 & has_cr1] = np.where(upper, "cr1_ge_cut", "cr1_lt_cut")[s1 & has_cr1]
+    s1grp[s1 & prim_ref] = "primary_refractory"
+    # seed 000 relapse context
+    rel_st = np.isin(status_a, _REL_STATUS)
+    prior_allo = idx["prior_allo_hsct"].to_numpy(dtype=object) == "yes"
+    relctx = np.full(n, None, dtype=object)
+    relctx[rel_st] = "after_chemotherapy"
+    relctx[rel_st & prior_allo] = "after_allo_hsct"
+    relctx[status_a == "primary_refractory"] = "primary_refractory"
+    # baseline MRD, EMD and detectable disease (§5.2; seed 004's 26/27)
+    blmrd, blemd, bldet = _baseline_disease(asm, bl_j, idx)
+    regimen_grp = [DRUG_GROUPS.get(r) for r in regimen]
+    saffl = ~(ncyc == 0)
+    respev = saffl & (bldet | (status_a != "cr_mrd_negative"))
+    # toxicity maxima (§5.2): CRS/ICANS ASTCT 2019, SOS/VOD under vod_criteria
+    if tox is None:
+        tox = toxicity(t, meta)
+    has_ae = t.get("adverse_events") is not None
+    crsmax, icansmax, vodfl = _tox_summary(tox, line_id, age, meta, has_ae)
 
     def col(df: pd.DataFrame, name: str, j: npt.NDArray[np.intp]) -> list[Any]:
         vals = df[name].to_numpy(dtype=object) if len(df) else np.array([], dtype=object)
         return [vals[x] if x >= 0 else None for x in j]
 
     def src(table: str, column: str, ids: list[Any], rows: list[Any],
-            mask: npt.NDArray[np.bool_]) -> list[Any]:
-        return [(table, column, a, int(r)) if m else None
-                for a, r, m in zip(ids, rows, mask, strict=True)]
+            mask: npt.NDArray[np.bool_], imp: npt.NDArray[np.bool_]) -> list[Any]:
+        # provenance (table, column, id, row, imputed R-DER-007)
+        return [(table, column, a, int(r), bool(m_)) if m else None
+                for a, r, m, m_ in zip(ids, rows, mask, imp, strict=True)]
 
     a_id = asm["assessment_id"].to_numpy(dtype=object) if len(asm) else np.array([], object)
     a_row = asm["_row"].to_numpy(dtype=np.int64) if len(asm) else np.array([], np.int64)
+    a_imp = _imp(asm, "assessment_date") if len(asm) else np.zeros(0, dtype=bool)
 
     def asrc(j: npt.NDArray[np.intp]) -> list[Any]:
-        return [("assessments", "assessment_date", a_id[x], int(a_row[x])) if x >= 0 else None
-                for x in j]
+        return [("assessments", "assessment_date", a_id[x], int(a_row[x]), bool(a_imp[x]))
+                if x >= 0 else None for x in j]
 
-    t0_src = [("treatment_lines", "line_start_date", a, int(r))
-              for a, r in zip(line_id, line_row, strict=True)]
-    resp_src: list[Any] = []
-    for i in range(n):
-        if not respfl[i]:
-            resp_src.append(None)
-        elif in_rem_a[i]:
-            resp_src.append(t0_src[i])
-        else:
-            j = int(resp_j[i])
-            resp_src.append(("assessments", "assessment_date", a_id[j], int(a_row[j])))
-    rel_src: list[Any] = []
-    fu_id, fu_row = col(rel_fu, "event_id", rel_fu_j), col(rel_fu, "_row", rel_fu_j)
-    der_src = asrc(reld_j)
-    for i in range(n):
-        if not np.isfinite(reldt[i]):
-            rel_src.append(None)
-        elif rep_first[i]:
-            rel_src.append(("follow_up", "event_date", fu_id[i], int(fu_row[i])))
-        else:
-            rel_src.append(der_src[i])
+    def jimp(df: pd.DataFrame, c: str, j: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+        v = _imp(df, c) if len(df) else np.zeros(0, dtype=bool)
+        return np.where(j >= 0, v[np.maximum(j, 0)] if len(v) else False, False)
+
+    t0_imp = _imp(idx, "line_start_date")
+    t0_src = [("treatment_lines", "line_start_date", a, int(r), bool(m))
+              for a, r, m in zip(line_id, line_row, t0_imp, strict=True)]
+    resp_a = asrc(resp_j)
+    resp_src = [None if not respfl[i] else t0_src[i] if in_rem_a[i] else resp_a[i]
+                for i in range(n)]
+
+    def rel_sources(d: npt.NDArray[np.float64], fj: npt.NDArray[np.intp],
+                    dj: npt.NDArray[np.intp], rep1: npt.NDArray[np.bool_]) -> list[Any]:
+        fsrc = src("follow_up", "event_date", col(rel_fu, "event_id", fj),
+                   [0 if x is None else x for x in col(rel_fu, "_row", fj)], fj >= 0,
+                   jimp(rel_fu, "event_date", fj))
+        dsrc = asrc(dj)
+        return [None if not np.isfinite(d[i]) else fsrc[i] if rep1[i] else dsrc[i]
+                for i in range(n)]
+
+    rel_src = rel_sources(reldt, rel_fu_j, reld_j, rep_first)
+    relh_src = rel_sources(relh, relh_fu_j, relh_j, relh_rep)
+    relsite = _relapse_sites(reldt, rep_first, rel_fu, rel_fu_j, rel_lv, asm, reld_j)
     centre = pt["centre_id"].to_numpy(dtype=object)
+
+    def copied(frame: pd.DataFrame, name: str) -> list[Any]:
+        return list(frame[name].to_numpy(dtype=object)) if name in frame else [None] * n
+
     cols: dict[str, Any] = {
         "STUDYID": [study] * n, "USUBJID": [f"{study}-{x}" for x in pid], "SUBJID": list(pid),
         "SITEID": [c if isinstance(c, str) else meta.get("centre_id") for c in centre],
-        "LINEID": list(line_id), "REGIMEN": list(regimen), "TRTSDT": _to_dates(t0),
+        "LINEID": list(line_id), "REGIMEN": list(regimen), "DRUGGRP": regimen_grp,
+        "TRTSDT": _to_dates(t0),
         "TRTEDT": idx["line_end_date"].to_numpy(), "NCYCLES": ncyc,
         "AGE": age, "AGEIMP": ageimp, "AGEGR1": ["child" if c else "adult" for c in child],
         "SEX": list(pt["sex"].to_numpy(dtype=object)),
@@ -414,11 +523,14 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
         "SALVGR": [{0: "none", 1: "S1", 2: "S2"}.get(int(s), "S3+") for s in salv],
         "RELNUM": idx["relapse_number"].to_numpy(dtype=np.float64, na_value=np.nan),
         "REMNUM": list(idx["remission_number_at_start"].to_numpy(dtype=object)),
-        "CR1DUR": cr1, "BLSTATR": status_l, "BLSTATD": blstatd,
+        "CR1DUR": cr1, "CR1DURIMP": cr1imp, "S1GRP": list(s1grp), "RELCTX": list(relctx),
+        "BLSTATR": status_l, "BLSTATD": blstatd,
         "BLBMBL": np.where(bl_j >= 0, asm["bm_blast_pct"].to_numpy(
             dtype=np.float64, na_value=np.nan)[bl_j] if len(asm) else np.nan, np.nan),
+        "BLMRD": blmrd, "BLEMD": blemd, "BLDETFL": bldet.astype(np.int64),
         "PRIORHSCT": list(idx["prior_allo_hsct"].to_numpy(dtype=object)),
         "PRIORBLIN": list(idx["prior_blinatumomab"].to_numpy(dtype=object)),
+        "PRIORINO": copied(idx, "prior_inotuzumab"), "PRIORCART": copied(idx, "prior_car_t"),
         "TKI": list(idx["tki"].to_numpy(dtype=object)), "CRITSET": [cs] * n,
         "BESTRESP": list(bestresp), "BESTMRD": best_mrd,
         "BESTRDT": _to_dates(np.where(best_j >= 0, a_d[best_j] if len(asm) else np.inf,
@@ -429,27 +541,35 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
         "MRDEVLFL": (respfl & mrd_eval_a).astype(np.int64),
         "MRDNEGFL": (mrd_neg_a | (neg_end & in_rem_a)).astype(np.int64),
         "MRDNEGEMDFL": mrd_neg_emd_a.astype(np.int64),
-        "HSCTFL": (hs_j >= 0).astype(np.int64), "HSCTDT": _to_dates(hs),
+        "HSCTFL": (hs_j >= 0).astype(np.int64), "HSCTDT": _to_dates(hs), "HSCTSTAT": hsctstat,
         "RELFL": np.isfinite(reldt).astype(np.int64), "RELDT": _to_dates(reldt),
+        "RELSITE": relsite,
         "DTHFL": has_dth.astype(np.int64), "DTHDT": _to_dates(dth),
         "DTHCAUS": [c if h else None for c, h in zip(
             dth_ev["death_cause"].to_numpy(dtype=object), has_dth, strict=True)],
         "LSTCNDT": _to_dates(lc),
         "LSTASDT": _to_dates(np.where(las_j >= 0, a_d[las_j] if len(asm) else np.inf, np.inf)),
         "NEXTLNDT": _to_dates(nxt), "WINDEND": _to_dates(wend),
-        "SAFFL": (~(ncyc == 0)).astype(np.int64),
-        # provenance of each date: (table, column, id, row)
+        "CRSMAXG": crsmax, "ICANSMXG": icansmax, "VODFL": vodfl,
+        "SAFFL": saffl.astype(np.int64), "RESPEVFL": respev.astype(np.int64),
+        # provenance of each date: (table, column, id, row, imputed)
         "_t0_src": t0_src, "_resp_src": resp_src, "_rel_src": rel_src,
         "_dth_src": src("follow_up", "event_date", list(dth_ev["event_id"].to_numpy(
-            dtype=object)), list(dth_ev["_row"].fillna(0).to_numpy()), has_dth),
+            dtype=object)), list(dth_ev["_row"].fillna(0).to_numpy()), has_dth,
+            _imp(dth_ev, "event_date")),
         "_lc_src": src("follow_up", "event_date", list(lc_ev["event_id"].to_numpy(
-            dtype=object)), list(lc_ev["_row"].fillna(0).to_numpy()), np.ones(n, bool)),
+            dtype=object)), list(lc_ev["_row"].fillna(0).to_numpy()), np.ones(n, bool),
+            _imp(lc_ev, "event_date")),
         "_las_src": asrc(las_j),
         "_hs_src": src("transplants", "hsct_date", col(allo, "hsct_id", hs_j),
-                       col(allo, "_row", hs_j), hs_j >= 0),
+                       col(allo, "_row", hs_j), hs_j >= 0, jimp(allo, "hsct_date", hs_j)),
         "_nl_src": src("treatment_lines", "line_start_date", col(tl, "line_id", nxt_j),
-                       col(tl, "_row", nxt_j), nxt_j >= 0),
+                       col(tl, "_row", nxt_j), nxt_j >= 0, jimp(tl, "line_start_date", nxt_j)),
         "_refr_src": asrc(best_j),
+        # post-HSCT relapse and next line after day 0 (§5.3 post-HSCT parameters)
+        "_RELHDT": _to_dates(relh), "_relh_src": relh_src, "_NLHDT": _to_dates(nlh),
+        "_nlh_src": src("treatment_lines", "line_start_date", col(tl, "line_id", nlh_j),
+                        col(tl, "_row", nlh_j), nlh_j >= 0, jimp(tl, "line_start_date", nlh_j)),
     }
     out = pd.DataFrame(cols) if n else pd.DataFrame()
     r_i = np.asarray(r_line, dtype=np.intp)
@@ -461,6 +581,126 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
         "RULEID": [r.rule_id for r in r_res], "INWINDOW": r_win,
         "SRCROW": a_row[r_j] if len(r_j) else []}) if len(r_res) else pd.DataFrame()
     return out, resp
+
+
+def _midpoint(pt: pd.DataFrame, name: str) -> tuple[npt.NDArray[np.float64],
+                                                   npt.NDArray[np.object_]]:
+    """A pdate as days (§2.1 midpoint: missing day -> 15th, missing month and day -> 1 July;
+    missing -> nan) and its precision (``D``, ``M``, ``Y``)."""
+    lo = pd.DatetimeIndex(pt[f"{name}__lo"])
+    prec = pt[f"{name}__prec"].to_numpy(dtype=object)
+    days = np.asarray(_days(pd.Series(lo)), dtype=np.float64)
+    july = pd.to_datetime(pd.DataFrame({"year": lo.year.fillna(1970).astype(int), "month": 7,
+                                        "day": 1}))
+    days = np.where(prec == "M", days + 14, np.where(prec == "Y", _days(july), days))
+    days[~np.isfinite(days) | pd.isna(lo)] = np.nan
+    return days, prec
+
+
+def _baseline_disease(asm: pd.DataFrame, bl_j: npt.NDArray[np.intp], idx: pd.DataFrame,
+                      ) -> tuple[npt.NDArray[np.float64], list[str | None],
+                                 npt.NDArray[np.bool_]]:
+    """BLMRD, BLEMD, BLDETFL (§5.2) from the baseline assessment (the one of BLBMBL): MRD as a
+    cell fraction (0 when not detected without a value; empty for transcript ratios or
+    copies); EMD code, else ``emd_at_start`` (1 -> present, 0 -> none); detectable disease =
+    BM blasts > 0, MRD detected or EMD present/new (or ``emd_at_start = 1``)."""
+    n = len(bl_j)
+    ok = bl_j >= 0
+    j = np.maximum(bl_j, 0)
+
+    def pick(name: str) -> npt.NDArray[np.object_]:
+        if name not in asm or not len(asm):
+            return np.full(n, None, dtype=object)
+        out = np.full(n, None, dtype=object)
+        out[ok] = asm[name].to_numpy(dtype=object)[j][ok]
+        return out
+
+    def pickf(name: str) -> npt.NDArray[np.float64]:
+        if name not in asm or not len(asm):
+            return np.full(n, np.nan)
+        v = asm[name].to_numpy(dtype=np.float64, na_value=np.nan)[j]
+        return np.where(ok, v, np.nan)
+
+    unit = pick("mrd_unit")
+    frac = np.array([u is None or u != u or u == "fraction_of_nucleated_cells" for u in unit])
+    det = pick("mrd_detected")
+    val = pickf("mrd_value")
+    mrd = np.where(frac & ~np.isnan(val), val, np.where(np.isnan(val) & (det == "no"), 0.0,
+                                                          np.nan))
+    emd = pick("emd")
+    at_start = idx["emd_at_start"].to_numpy(dtype=object) if "emd_at_start" in idx \
+        else np.full(n, None, dtype=object)
+    emd_out = [e if isinstance(e, str) else ("present" if s == "yes" else
+                                              "none" if s == "no" else None)
+               for e, s in zip(emd, at_start, strict=True)]
+    with np.errstate(invalid="ignore"):
+        blasts = pickf("bm_blast_pct") > 0
+    detect = blasts | (det == "yes") | np.isin(np.asarray(emd_out, dtype=object),
+                                               ["present", "new"])
+    return mrd.astype(np.float64), emd_out, np.asarray(detect, dtype=bool)
+
+
+_SITE_ORDER = ("bone_marrow", "cns", "testis", "other_emd", "molecular")
+
+
+def _relapse_sites(reldt: npt.NDArray[np.float64], rep_first: npt.NDArray[np.bool_],
+                   rel_fu: pd.DataFrame, fj: npt.NDArray[np.intp], lv: list[str | None],
+                   asm: pd.DataFrame, dj: npt.NDArray[np.intp]) -> list[str | None]:
+    """RELSITE (§5.2): ``relapse_sites`` of the reported relapse, or for an assessment-derived
+    one the site of its level (haematological -> bone_marrow, molecular, extramedullary /
+    combined -> the assessment's ``emd_sites``: cns, testis, other sites -> other_emd)."""
+    fs = rel_fu["relapse_sites"].to_numpy(dtype=object) if len(rel_fu) else np.array([], object)
+    es = asm["emd_sites"].to_numpy(dtype=object) if "emd_sites" in asm and len(asm) \
+        else np.full(len(asm), None, dtype=object)
+    out: list[str | None] = []
+    for i in range(len(reldt)):
+        if not np.isfinite(reldt[i]):
+            out.append(None)
+        elif rep_first[i]:
+            v = fs[fj[i]]
+            out.append(v if isinstance(v, str) else None)
+        else:
+            level = lv[i]
+            sites: set[str] = set()
+            if level in ("HEMATOLOGICAL_RELAPSE", "COMBINED_RELAPSE"):
+                sites.add("bone_marrow")
+            if level == "MOLECULAR_RELAPSE":
+                sites.add("molecular")
+            if level in ("EXTRAMEDULLARY_RELAPSE", "COMBINED_RELAPSE"):
+                e = es[dj[i]]
+                if isinstance(e, str):
+                    sites |= {_SITE.get(x, "other_emd") for x in e.split(";") if x}
+            out.append(";".join(x for x in _SITE_ORDER if x in sites) or None)
+    return out
+
+
+def _tox_summary(tox: pd.DataFrame, line_id: npt.NDArray[np.object_],
+                 age: npt.NDArray[np.float64], meta: Mapping[str, Any], has_ae: bool,
+                 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64],
+                            npt.NDArray[np.float64]]:
+    """CRSMAXG, ICANSMXG (maximum ASTCT 2019 grade over the line's episodes) and VODFL (SOS/VOD
+    diagnosed under the line's ``vod_criteria`` set) (§5.2). 0 when the line has no episode;
+    empty without an ``adverse_events`` table, and VODFL empty under a set the derivation does
+    not compute (``ebmt_adult_2023``) unless a reported grade diagnosed it."""
+    n = len(line_id)
+    fill = 0.0 if has_ae else np.nan
+
+    def maxg(term: str) -> npt.NDArray[np.float64]:
+        sel = tox[(tox["TERM"] == term) & (tox["CRITSET"] == "astct_2019")]
+        g = sel.groupby("LINEID")["MAXGRADE"].max().astype("float64")
+        out: npt.NDArray[np.float64] = np.asarray(g.reindex(line_id).fillna(fill),
+                                                  dtype=np.float64)
+        return out
+
+    if tox.empty:
+        empty: npt.NDArray[np.float64] = np.full(n, fill, dtype=np.float64)
+        return empty, empty.copy(), empty.copy()
+    vset = np.array([_tx.default_vod_set(a, meta) for a in age], dtype=object)
+    v = tox[(tox["TERM"] == "sos_vod") & (tox["DIAGFL"] == "Y")]
+    diag = set(zip(v["LINEID"], v["CRITSET"], strict=True))
+    vod = np.array([1.0 if (lid, s) in diag else (fill if s in _tx.VOD_SETS else np.nan)
+                    for lid, s in zip(line_id, vset, strict=True)], dtype=np.float64)
+    return maxg("crs"), maxg("icans"), vod
 
 
 def _ages(pt: pd.DataFrame, t0s: pd.Series) -> tuple[npt.NDArray[np.float64], list[str | None]]:
@@ -499,7 +739,12 @@ _PARAMS = {
     "CRDUR": "Duration of complete remission", "CIR": "Cumulative incidence of relapse",
     "NRM": "Non-relapse mortality", "TTHSCT": "Time to allogeneic HSCT",
     "FU": "Follow-up (reverse Kaplan-Meier)",
+    "OSHCT": "Overall survival after allogeneic HSCT",
+    "DFSHCT": "Disease-free survival after allogeneic HSCT",
+    "CIRHCT": "Cumulative incidence of relapse after allogeneic HSCT",
+    "NRMHCT": "Non-relapse mortality after allogeneic HSCT",
 }
+_ORIGIN = {"_t0_src": "t0", "_resp_src": "response", "_hs_src": "hsct"}
 
 
 def adtte(a: pd.DataFrame, meta: Mapping[str, Any]) -> pd.DataFrame:
@@ -572,8 +817,29 @@ def adtte(a: pd.DataFrame, meta: Mapping[str, Any]) -> pd.DataFrame:
     specs["TTHSCT"] = (saf, t0, "_t0_src", [(hs, 0, 1, "HSCT", "_hs_src"),
                                             (dth_nohs, 5, 2, "COMPETING EVENT", "_dth_src")],
                        lc_c, True)
+    # post-HSCT parameters (§5.3, optional): population HSCTFL, origin HSCT day 0; relapse =
+    # first relapse > day 0 whether or not the line responded; censoring as the parents (a
+    # new line after day 0 censors DFSHCT with CNSR 4 if censor_at_new_therapy)
+    hfl = a["HSCTFL"].to_numpy() == 1
+    relh = _days(a["_RELHDT"]) if "_RELHDT" in a else np.full(n, np.inf)
+    nlh = _days(a["_NLHDT"]) if "_NLHDT" in a else np.full(n, np.inf)
+    dth_norel_h = np.where(dth < relh, dth, np.inf)
+    new_h = [(nlh, 4, None, "NEW THERAPY", "_nlh_src")] if c_new else []
+    hspecs: dict[str, Any] = {
+        "OSHCT": (hfl, hs, "_hs_src", [(dth, 0, None, "DEATH", "_dth_src")], lc_c, False),
+        "DFSHCT": (hfl, hs, "_hs_src", [(relh, 0, None, "RELAPSE", "_relh_src"),
+                                        (dth, 0, None, "DEATH", "_dth_src"), *new_h],
+                   dfs_c, False),
+        "CIRHCT": (hfl, hs, "_hs_src", [(relh, 0, 1, "RELAPSE", "_relh_src"),
+                                        (dth_norel_h, 5, 2, "COMPETING EVENT", "_dth_src")],
+                   lc_c, True),
+        "NRMHCT": (hfl, hs, "_hs_src", [(dth_norel_h, 0, 2, "DEATH", "_dth_src"),
+                                        (np.where(relh <= dth, relh, np.inf), 5, 1,
+                                         "COMPETING EVENT", "_relh_src")], lc_c, True),
+    }
     frames = [_param(a, code, *spec, cut=cut) for code, spec in specs.items()]
     frames.append(_fu(a, saf, t0, lc, dth, cut))
+    frames += [_param(a, code, *spec, cut=cut) for code, spec in hspecs.items()]
     out = pd.concat(frames, ignore_index=True)
     return out[_COLS]
 
@@ -629,17 +895,25 @@ def _param(a: pd.DataFrame, code: str, pop: npt.NDArray[np.bool_], origin: npt.N
     return pd.DataFrame({
         "STUDYID": a["STUDYID"].to_numpy()[sel], "USUBJID": a["USUBJID"].to_numpy()[sel],
         "LINEID": a["LINEID"].to_numpy()[sel], "PARAMCD": code, "PARAM": _PARAMS[code],
-        "ORIGIN": {"_t0_src": "t0", "_resp_src": "response"}[origin_src],
+        "ORIGIN": _ORIGIN[origin_src],
         "STARTDT": _to_dates(origin[sel]),
         "STSRCID": [s[2] if isinstance(s, tuple) else None for s in osrc],
         "ADT": _to_dates(adt[sel]), "AVAL": aval[sel].astype(np.int64),
         "AVALU": "DAYS", "AVALM": aval[sel] / DAYS_PER_MONTH, "CNSR": cnsr[sel],
         "CMPEVT": pd.array(np.where(cmp[sel] >= 0, cmp[sel], 0), dtype="Int64")
         if competing else pd.array([pd.NA] * len(sel), dtype="Int64"),
-        "EVNTDESC": evd[sel], "CNSDTDSC": cnd[sel], "DTIMPFL": None,
+        "EVNTDESC": evd[sel], "CNSDTDSC": cnd[sel], "DTIMPFL": _dtimp(src[sel], osrc),
         "SRCDOM": [s[0] for s in srcs], "SRCVAR": [s[1] for s in srcs],
         "SRCID": [s[2] for s in srcs], "SRCROW": pd.array([s[3] for s in srcs], dtype="Int64"),
     })
+
+
+def _dtimp(adt_src: npt.NDArray[Any], start_src: npt.NDArray[Any]) -> list[str | None]:
+    """DTIMPFL (§5.3, R-DER-007): ``Y`` when the source date of ADT or of STARTDT was imputed
+    from a partial date (the fifth element of the provenance tuple), else empty."""
+    def imp(s: Any) -> bool:
+        return isinstance(s, tuple) and len(s) > 4 and bool(s[4])
+    return ["Y" if imp(x) or imp(y) else None for x, y in zip(adt_src, start_src, strict=True)]
 
 
 def _pick(mask: npt.NDArray[np.bool_], values: npt.NDArray[Any]) -> npt.NDArray[np.object_]:
@@ -672,7 +946,7 @@ def _fu(a: pd.DataFrame, saf: npt.NDArray[np.bool_], t0: npt.NDArray[np.float64]
         "ADT": _to_dates(adt[sel]), "AVAL": (adt - t0)[sel].astype(np.int64),
         "AVALU": "DAYS", "AVALM": (adt - t0)[sel] / DAYS_PER_MONTH, "CNSR": cnsr[sel],
         "CMPEVT": pd.array([pd.NA] * len(sel), dtype="Int64"), "EVNTDESC": desc_e[sel],
-        "CNSDTDSC": desc_c[sel], "DTIMPFL": None,
+        "CNSDTDSC": desc_c[sel], "DTIMPFL": _dtimp(src[sel], a["_t0_src"].to_numpy()[sel]),
         "SRCDOM": [s[0] for s in srcs], "SRCVAR": [s[1] for s in srcs],
         "SRCID": [s[2] for s in srcs], "SRCROW": pd.array([s[3] for s in srcs], dtype="Int64"),
     })
