@@ -48,3 +48,42 @@ analyses:
 """
     with pytest.raises(PlanError, match="'AGE' is not among the model's columns"):
         parse_plan(text)
+
+
+def test_derive_cases_take_the_first_matching_column() -> None:
+    """Seed 000's response (Decision 2): MRD conversion for lines started in MRD-positive
+    remission, the responder flag otherwise; counts as published (96/128 and 44/54)."""
+    cohort = synthetic_cohort("seed000", seed=0)
+    text = """study: {id: c, title: c}
+derive:
+  RESP000:
+    from: RESPFL
+    cases:
+      - {when: {column: BLSTATR, equals: mrd_positive}, from: MRDNEGFL}
+analyses:
+  - {id: r, type: response_rate, outcome: RESP000, by: REGIMEN}
+"""
+    res = run_plan(parse_plan(text), cohort)
+    counts = res.steps[0].output.extra["counts"]
+    assert counts["blinatumomab_seed000"] == (96, 128)
+    assert counts["inotuzumab_seed000"] == (44, 54)
+    a = cohort.analysis_table()
+    mr = a["BLSTATR"] == "mrd_positive"
+    assert int(a.loc[mr, "RESPFL"].sum()) == int(mr.sum())  # all MR lines are RESPFL = 1
+    assert int(a.loc[mr, "MRDNEGFL"].sum()) == 62
+
+
+@pytest.mark.parametrize("derive, message", [
+    ("X: {from: RESPFL}", "give exactly one of map, cuts or cases"),
+    ("X: {from: RESPFL, cases: [{when: {column: BLSTATX, equals: a}, from: CRFL}]}",
+     "'BLSTATX'"),
+])
+def test_bad_derivation_is_a_located_plan_error(derive: str, message: str) -> None:
+    text = f"""study: {{id: c, title: c}}
+derive:
+  {derive}
+analyses:
+  - {{id: r, type: response_rate, outcome: RESPFL}}
+"""
+    with pytest.raises(PlanError, match=message):
+        parse_plan(text)

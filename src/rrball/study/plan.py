@@ -239,20 +239,31 @@ class Filter(_Model):
         return f"{lo}{self.column}{hi}"
 
 
+class Case(_Model):
+    """One branch of a ``cases`` derivation: rows matching ``when`` take column ``from``."""
+
+    when: Filter
+    source: str = Field(alias="from")
+
+
 class Derive(_Model):
-    """A derived column: a recoding of one ADSL column (``map``; unmapped values stay missing)
-    or a cut of a numeric column into labelled intervals (``cuts`` right-closed, ``labels``)."""
+    """A derived column: a recoding of one ADSL column (``map``; unmapped values stay missing),
+    a cut of a numeric column into labelled intervals (``cuts`` right-closed, ``labels``), or
+    ``cases``: the first case whose ``when`` matches gives the column to copy, ``from`` the
+    column for the other rows (e.g. seed 000's response: MRD conversion for lines started in
+    MRD-positive remission, responder flag otherwise)."""
 
     source: str = Field(alias="from")
     map: dict[str | int, str | int] | None = None
     cuts: list[float] | None = None
     labels: list[str] | None = None
+    cases: list[Case] | None = None
     default: str | int | None = None
 
     @model_validator(mode="after")
     def _map_or_cut(self) -> Derive:
-        if (self.map is None) == (self.cuts is None):
-            raise ValueError("give exactly one of map or cuts")
+        if sum(x is not None for x in (self.map, self.cuts, self.cases)) != 1:
+            raise ValueError("give exactly one of map, cuts or cases")
         if self.cuts is not None and (self.labels is None
                                       or len(self.labels) != len(self.cuts) + 1):
             raise ValueError("cuts need labels with one more entry than cuts")
@@ -630,6 +641,9 @@ def column_refs(plan: Plan) -> Iterator[tuple[str, str]]:
         yield f"population[{i}].column", f.column
     for name, d in plan.derive.items():
         yield f"derive.{name}.from", d.source
+        for j, case in enumerate(d.cases or ()):
+            yield f"derive.{name}.cases[{j}].when.column", case.when.column
+            yield f"derive.{name}.cases[{j}].from", case.source
     for i, a in enumerate(plan.analyses):
         base = f"analyses[{i}]"
         for j, f in enumerate(a.population):

@@ -153,6 +153,14 @@ def _derive(frame: pd.DataFrame, spec: Derive) -> pd.Series:
             return table.get(_label(v), default)
 
         return src.map(one)
+    if spec.cases is not None:
+        out = src.astype(object).copy()
+        done = pd.Series(False, index=frame.index)
+        for case in spec.cases:
+            hit = _mask(frame, case.when).fillna(False).astype(bool) & ~done
+            out[hit] = frame.loc[hit, case.source].astype(object)
+            done |= hit
+        return out
     assert spec.cuts is not None and spec.labels is not None
     bins = [-math.inf, *spec.cuts, math.inf]
     return pd.cut(pd.to_numeric(src, errors="coerce"), bins=bins, labels=spec.labels,
