@@ -385,7 +385,7 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
             "RELNUM": line.relapse_number, "REMNUM": line.remission_number_at_start,
             "CR1DUR": cr1, "CR1DURIMP": cr1imp, "S1GRP": s1grp, "RELCTX": relctx,
             "BLSTATR": status,
-            "BLSTATD": blres.status if blres is not None else "NOT_EVALUABLE",
+            "BLSTATD": _baseline_state(bl, cs, pt["primary_refractory"], line, lowsens),
             "BLBMBL": bl["bm_blast_pct"] if bl is not None else np.nan,
             "BLMRD": blmrd, "BLEMD": blemd, "BLDETFL": int(bldet),
             "PRIORHSCT": line.prior_allo_hsct, "PRIORBLIN": line.prior_blinatumomab,
@@ -640,3 +640,24 @@ def _fu(a: pd.DataFrame, saf: npt.NDArray[np.bool_], t0: npt.NDArray[np.float64]
 
 
 del dataclasses
+
+
+def _baseline_state(bl: Any, cs: str, primary_refractory: Any, line: Any, lowsens: bool) -> str:
+    """CR §3.3 state of the baseline assessment; history: in CR before the line?"""
+    if bl is None:
+        return "NOT_EVALUABLE"
+    from rrball.clinical import baseline_disease_state
+
+    status = line.disease_status_at_start
+    rel = line.relapse_number
+    if primary_refractory == "no" or status in ("mrd_positive", "cr_mrd_negative") or (
+            rel == rel and rel is not None and float(rel) >= 1):
+        ever: bool | None = True
+    elif primary_refractory == "yes":
+        ever = False
+    else:
+        ever = None
+    remn = {"cr1": 1, "cr2": 2, "cr3plus": 3}.get(str(line.remission_number_at_start))
+    return baseline_disease_state(_assessment(bl), criteria_set=cs, ever_in_cr=ever,
+                                  remission_number=remn,
+                                  mrd_lowsens_counts_negative=lowsens).state

@@ -48,6 +48,13 @@ def test_fixture_imports_and_derives_the_reported_statuses(cohort: Cohort) -> No
         assert a.loc[line, "BESTRESP"] == best, line
         got = a.loc[line, "BESTMRD"]
         assert (pd.isna(got) if mrd is None else got == mrd), line
+    # CR §3.3 baseline states: 18 % marrow blasts before InO (case 1) lies between the CR (5 %)
+    # and relapse (25 %) limits of consensus_2010, hence indeterminate; case 2's late lines are
+    # isolated extramedullary relapses
+    states = a["BLSTATD"].to_dict()
+    assert states["CASE1-L3"] == "INDETERMINATE"
+    assert {states[k] for k in ("CASE2-L4", "CASE2-L5", "CASE2-L6")} == {"ISOLATED_EMD_RELAPSE"}
+    assert states["CASE2-L3"] == "HEMATOLOGICAL_RELAPSE"
     # the only warnings are the chemotherapy lines kept as index lines (R-XF-038)
     assert {w.rule_id for w in cohort.warnings} == {"R-XF-038"}
 

@@ -17,7 +17,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from rrball.clinical import Assessment, ResponseResult, derive_response
+from rrball.clinical import (
+    Assessment,
+    BaselineStateResult,
+    ResponseResult,
+    baseline_disease_state,
+    derive_response,
+)
 from rrball.cohort import toxicity as _tx
 
 __all__ = ["DAYS_PER_MONTH", "DRUG_GROUPS", "RESPONDERS", "adsl", "adtte", "response_table",
@@ -56,6 +62,31 @@ def _derive(a: Assessment, criteria_set: str, prior: str | None, prior_neg: bool
     # measurements share one derivation (derive_response is pure).
     return derive_response(a, criteria_set=criteria_set, prior_state=prior,
                            prior_mrd_negative=prior_neg, mrd_lowsens_counts_negative=lowsens)
+
+
+def _baseline(a: Assessment, criteria_set: str, ever_in_cr: bool | None,
+              remission_number: int | None, lowsens: bool) -> BaselineStateResult:
+    """CR §3.3 pre-treatment state (B1-B6) of the baseline assessment (``BLSTATD``)."""
+    return baseline_disease_state(a, criteria_set=criteria_set, ever_in_cr=ever_in_cr,
+                                  remission_number=remission_number,
+                                  mrd_lowsens_counts_negative=lowsens)
+
+
+_REMISSION_NUMBER = {"cr1": 1, "cr2": 2, "cr3plus": 3}
+
+
+def _ever_in_cr(primary_refractory: object, relapse_number: object, status: object) -> bool | None:
+    """History for rule B2 vs B3 (CR §3.3): in CR-family at least once before the line? Yes
+    after any relapse or for a line started in remission; no for a primary-refractory patient
+    without relapse; unknown otherwise."""
+    if primary_refractory == "no" or status in ("mrd_positive", "cr_mrd_negative"):
+        return True
+    rel = _f(relapse_number)
+    if rel is not None and rel >= 1:
+        return True
+    if primary_refractory == "yes":
+        return False
+    return None
 
 
 def _f(x: Any) -> float | None:
@@ -328,10 +359,22 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
     rel_lv: list[str | None] = [None] * n  # level of the derived relapse (RELSITE)
     relh_j = np.full(n, -1, dtype=np.intp)  # first derived relapse after HSCT day 0
     hsctstat: list[str | None] = [None] * n
+    prim_l = pt["primary_refractory"].to_numpy(dtype=object).tolist()
+    reln_l = idx["relapse_number"].to_numpy(dtype=object).tolist()
+    remn_l = idx["remission_number_at_start"].to_numpy(dtype=object).tolist()
+    bl_cache: dict[tuple[int, bool | None, int | None], str] = {}
     for i in range(n):
         b = int(bl_j[i])
         bl_res = derive(a_ids[b], None, False) if b >= 0 else None
-        blstatd.append(bl_res.status if bl_res is not None else "NOT_EVALUABLE")
+        if b >= 0:
+            bkey = (a_ids[b], _ever_in_cr(prim_l[i], reln_l[i], status_l[i]),
+                    _REMISSION_NUMBER.get(str(remn_l[i])))
+            if bkey not in bl_cache:
+                bl_cache[bkey] = _baseline(a_objs[bkey[0]], cs, bkey[1], bkey[2],
+                                           lowsens).state
+            blstatd.append(bl_cache[bkey])
+        else:
+            blstatd.append("NOT_EVALUABLE")
         pre_hs = bl_res if bl_res is not None and bl_res.level not in (
             "NOT_EVALUABLE", "INDETERMINATE") else None
         h_i = hs_l[i]
