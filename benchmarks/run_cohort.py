@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from rrball.cohort.readers.csv import write_csv_folder
-from rrball.cohort.synthetic import PROFILES, synthetic_tables
+from rrball.cohort.synthetic import synthetic_tables
 
 
 def _child(folder: str, out: mp.Queue) -> None:  # type: ignore[type-arg]
@@ -31,11 +31,13 @@ def _child(folder: str, out: mp.Queue) -> None:  # type: ignore[type-arg]
     t2 = time.perf_counter()
     adtte = c.endpoints()
     t3 = time.perf_counter()
+    tox = c.toxicity()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB -> GiB
     out.put({"read_validate_s": t1 - t0, "adsl_s": t2 - t1, "adtte_s": t3 - t2,
              "total_s": t3 - t0, "peak_gib": peak, "patients": len(c.table("patients")),
              "assessments": len(c.table("assessments")), "adsl_rows": len(adsl),
-             "adtte_rows": len(adtte)})
+             "adtte_rows": len(adtte), "adverse_event_rows": len(c.table("adverse_events"))
+             if "adverse_events" in c.table_names else 0, "toxicity_rows": len(tox)})
 
 
 def main() -> None:
@@ -43,7 +45,7 @@ def main() -> None:
     ap.add_argument("--patients", type=int, default=100_000)
     ap.add_argument("--profile", default="seed003")
     args = ap.parse_args()
-    per = sum(a.n for a in PROFILES[args.profile].arms)
+    per = len(synthetic_tables(args.profile, seed=1)[0]["patients"])
     scale = max(1, round(args.patients / per))
     g0 = time.perf_counter()
     tables, meta = synthetic_tables(args.profile, seed=1, n_scale=scale)

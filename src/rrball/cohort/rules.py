@@ -213,8 +213,13 @@ def assessment_keys(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
         out += _f("adverse_events", ae, adup & ae["obs_date"].notna().to_numpy(), "obs_date",
                   "R-KEY-006", "second row of the episode on this observation date")
         for col in ("patient_id", "line_id", "hsct_id", "ae_term", "onset_date"):
-            n = ae.groupby("ae_id")[col].transform(lambda s: s.nunique(dropna=False))
-            out += _f("adverse_events", ae, (n > 1).to_numpy(), col, "R-KEY-006",
+            # distinct values (missing counted as one value) per episode, without a Python
+            # call per group
+            value = ae[col].astype(object).where(ae[col].notna(), "\0missing")
+            pairs = pd.DataFrame({"e": ae["ae_id"].to_numpy(), "v": value.to_numpy()})
+            n = pairs.drop_duplicates().groupby("e").size()
+            many = ae["ae_id"].map(n).fillna(1).to_numpy() > 1
+            out += _f("adverse_events", ae, many, col, "R-KEY-006",
                       "episode column differs between rows of one ae_id")
     return out
 
