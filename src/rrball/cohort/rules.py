@@ -875,12 +875,11 @@ def patient_more(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
     b_lo = _patient_days(t, tl["patient_id"], "birth_date", "lo")
     b_hi = _patient_days(t, tl["patient_id"], "birth_date", "hi")
     youngest = _completed_years(b_hi, start)
-    pos = pd.Series(np.arange(len(p)), index=ids.to_numpy())
     old = youngest > 120
     if old.any():
         who = pd.unique(tl["patient_id"].to_numpy(dtype=object)[old])
-        m = np.zeros(len(p), dtype=bool)
-        m[pos.reindex(who).dropna().to_numpy(dtype=np.intp)] = True
+        # every patients row of those ids (duplicated ids are R-KEY-001, still flagged here)
+        m = ids.isin(who).to_numpy()
         out += _f("patients", p, m, "birth_date", "R-PAT-003",
                   "age at a line start above 120 years")
     out += _f(T, tl, old, "line_start_date", "R-XF-013",

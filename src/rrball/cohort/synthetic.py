@@ -785,12 +785,22 @@ def raw_from_frames(tables: dict[str, pd.DataFrame], source: str) -> dict[str, R
     return out
 
 
-def synthetic_cohort(profile: str, *, seed: int, n_scale: int = 1) -> Any:
+def synthetic_cohort(profile: str, *, seed: int, n_scale: int = 1,
+                     inject_errors: bool = False) -> Any:
     """A validated ``Cohort`` shaped like a seed (§8): ``seed000``, ``seed001``, ``seed003``,
-    ``seed004``. Deterministic for a given ``seed``."""
+    ``seed004``. Deterministic for a given ``seed``.
+
+    ``inject_errors=True`` (§8 rule 5) returns instead an
+    :class:`rrball.cohort.inject.InjectedCohort`: the tables with one violation of each E rule
+    of ``rrball.cohort.inject.COVERED_RULES`` and the expected error list alongside (its
+    ``validate()`` runs the real validator, ``write(folder)`` writes the CSV files)."""
     from rrball.cohort.cohort import validate_raw
 
     tables, meta = synthetic_tables(profile, seed=seed, n_scale=n_scale)
+    if inject_errors:
+        from rrball.cohort.inject import inject_errors as _inject
+
+        return _inject(tables, meta, profile=profile, seed=seed)
     pairs = [(k, v, i + 2) for i, (k, v) in enumerate(meta)]
     return validate_raw(raw_from_frames(tables, f"synthetic:{profile}"), pairs,
                         source=f"synthetic:{profile}")
