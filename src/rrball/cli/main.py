@@ -77,13 +77,17 @@ def validate(
         ..., help="Cohort: CSV folder, .xlsx workbook (long or flat) or .sav"
     ),
     format: str | None = typer.Option(
-        None, "--format", help="csv, xlsx, flat or sav (default: inferred)"
+        None, "--format", help="csv, xlsx, flat, sav or redcap (default: inferred)"
+    ),
+    notices: bool = typer.Option(
+        False, "--notices", help="Also derive the analysis tables and list the derivation "
+        "notices (R-DER: not evaluable responses, imputed dates, ...)."
     ),
 ) -> None:
     """Validate a cohort file and print every error (exit 1 on errors)."""
     from rrball.cli.validate import validate_command
 
-    raise typer.Exit(code=validate_command(path, format=format))
+    raise typer.Exit(code=validate_command(path, format=format, notices=notices))
 
 
 app.command("redcap-dictionary")(redcap_dictionary_command)

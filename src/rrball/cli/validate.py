@@ -81,10 +81,12 @@ def _rules(issues: Sequence[CohortIssue]) -> str:
 
 
 def validate_command(path: str, *, format: str | None = None, console: Console | None = None,
-                     max_rows: int | None = MAX_ROWS) -> int:
+                     max_rows: int | None = MAX_ROWS, notices: bool = False) -> int:
     """Load ``path`` (CSV folder or XLSX workbook; ``format`` as ``load_cohort``), print the
-    error table and a one-line summary; return 0 when valid (warnings printed), 1 otherwise."""
+    error table and a one-line summary; return 0 when valid (warnings printed), 1 otherwise.
+    ``notices``: also derive ADSL/ADTTE and print the derivation notices (R-DER, §3.5)."""
     from rrball.cohort import load_cohort
+    from rrball.cohort.notices import count_by_rule
 
     con = console or Console()
     p = Path(path)
@@ -122,4 +124,11 @@ def validate_command(path: str, *, format: str | None = None, console: Console |
     nw = len(warns)
     con.print(f"[green]VALID[/green] {name}: {n_pat} patients, {n_lin} treatment lines, "
               f"{nw} warning{'s' * (nw != 1)}.")
+    if notices:
+        items = cohort.notices()
+        if items:
+            con.print(issue_table(items, f"{name}: {len(items)} derivation notices",
+                                  max_rows=max_rows))
+        counts = ", ".join(f"{k} {v}" for k, v in count_by_rule(items).items()) or "none"
+        con.print(f"Derivation notices (R-DER, data-dictionary.md §3.5): {escape(counts)}.")
     return 0

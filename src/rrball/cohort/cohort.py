@@ -39,7 +39,7 @@ class Cohort:
     Codes are stored as string codes, measurements in canonical units (§0), MRD as a fraction.
     """
 
-    __slots__ = ("_adsl", "_data", "_metadata", "_tables", "_tox", "_warnings")
+    __slots__ = ("_adsl", "_data", "_metadata", "_notices", "_tables", "_tox", "_warnings")
 
     def __init__(self, data: ValidatedData) -> None:
         self._data = data
@@ -48,6 +48,7 @@ class Cohort:
         self._warnings = tuple(data.warnings)
         self._adsl: pd.DataFrame | None = None
         self._tox: pd.DataFrame | None = None
+        self._notices: tuple[CohortIssue, ...] | None = None
 
     # ---- contents ------------------------------------------------------------------------------
     @property
@@ -100,6 +101,18 @@ class Cohort:
         """ADTTE-like table (§5.3): one row per patient-line × parameter, with CNSR and
         provenance (SRCDOM, SRCVAR, SRCID, SRCROW)."""
         return _ep.adtte(self._adsl_full(), self._metadata)
+
+    def notices(self) -> tuple[CohortIssue, ...]:
+        """Derivation notices R-DER-001…012 (§3.5, severity W) as §3.6 records: responses not
+        evaluable, MRD not usable, no baseline, uncertain strata, imputed dates, cut-off,
+        AVAL 0, incomplete toxicity grades, relapse sources apart, discordant MRD methods."""
+        if self._notices is None:
+            from rrball.cohort.notices import derivation_notices
+
+            self._notices = tuple(derivation_notices(
+                self._tables, self._metadata, self.analysis_table(), self.endpoints(),
+                self.responses(), self.toxicity(), source="derivation"))
+        return self._notices
 
     def responses(self) -> pd.DataFrame:
         """Derived response of every assessment after t0 of each index line (CR §3.4)."""
