@@ -101,3 +101,7 @@ def test_report_renders_the_listing_in_every_format(run: StudyResults, tmp_path:
     html = written["html"].read_text(encoding="utf-8")
     assert "CASE2-L6" in html and "PROGRESSIVE_DISEASE" in html
     assert 'class="rr wide"' in html  # the 15-column listing prints in the small font
+    # data notes: the five chemotherapy index lines (R-XF-038) and the BCR::ABL1 ratio MRD
+    assert ("import warning", "R-XF-038", 5) in run.data_notes
+    assert ("derivation notice", "R-DER-002", 1) in run.data_notes
+    assert "Data notes: import warnings and derivation notices by rule" in html

@@ -391,6 +391,13 @@ def build_report(res: StudyResults) -> Report:
              f"{plan.source}; rrball {res.version}. "
              f"{plan.study.source or ''}").strip()
     first: list[Item] = [_consort_table(res, d)]
+    if res.data_notes:
+        body = pd.DataFrame(res.data_notes, columns=["kind", "rule", "n"])
+        first.append(_frame_table(
+            "Data notes: import warnings and derivation notices by rule", body,
+            (_text("kind", "Kind"), _text("rule", "Rule (data-dictionary.md §3)"),
+             ColumnSpec(key="n", label="Records", kind="integer")),
+            notes=("Listed record by record by `rrball validate DATA --notices`.",)))
     sections = [Section(heading="Data and population", text=intro, items=tuple(first))]
     if len(res.comparison):
         sections.append(Section(heading="Published vs reproduced",

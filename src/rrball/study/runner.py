@@ -90,6 +90,7 @@ class StudyResults:
     steps: tuple[StepResult, ...]
     consistency: ConsistencyReport | None
     version: str = rrball.__version__
+    data_notes: tuple[tuple[str, str, int], ...] = ()
     _comparison: pd.DataFrame = field(repr=False)
 
     @property
@@ -243,6 +244,19 @@ def _comparison_rows(plan: Plan, steps: Sequence[StepResult],
 # ---- entry point ---------------------------------------------------------------------------------
 
 
+def _data_notes(cohort: Any) -> tuple[tuple[str, str, int], ...]:
+    """(kind, rule id, count) of the cohort's import warnings and derivation notices."""
+    out: list[tuple[str, str, int]] = []
+    for kind, items in (("import warning", getattr(cohort, "warnings", ())),
+                        ("derivation notice", cohort.notices() if hasattr(cohort, "notices")
+                         else ())):
+        counts: dict[str, int] = {}
+        for i in items:
+            counts[i.rule_id] = counts.get(i.rule_id, 0) + 1
+        out.extend((kind, rule, n) for rule, n in sorted(counts.items()))
+    return tuple(out)
+
+
 def run_plan(plan: Plan, cohort: Any, *, data_label: str = "cohort",
              on_step: ProgressHook | None = None) -> StudyResults:
     """Run every analysis of ``plan`` on ``cohort`` (a :class:`rrball.cohort.Cohort`).
@@ -292,6 +306,7 @@ def run_plan(plan: Plan, cohort: Any, *, data_label: str = "cohort",
     if plan.study.published:
         consistency = check_publication(published_seed(plan.study.published))
     return StudyResults(plan=plan, data_hash=digest, data_label=data_label,
+                        data_notes=_data_notes(cohort),
                         n_cohort=len(adsl), consort=consort, steps=tuple(steps),
                         consistency=consistency,
                         _comparison=_comparison_rows(plan, steps, contexts))
