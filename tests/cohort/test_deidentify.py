@@ -113,3 +113,40 @@ def test_secret_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     c = load_cohort(write_csv(tmp_path / "c", base_tables(), [*META[:-1]]))
     folder = c.export(tmp_path / "d", deidentify=True)
     assert _pseudo("P1") in (folder / "patients.csv").read_text()
+
+
+def test_cutoff_crossing_follow_up_is_frozen_at_the_cutoff(tmp_path: Path) -> None:
+    """Decision: with data_cutoff_date the export is frozen at the cut-off, then shifted. P3 is
+    alive past the 2022-06-30 cut-off: its rows censored by the cut-off (CNSR 6) become censored
+    at the last contact (CNSR 1) on the same day; every AVAL and every event is unchanged. A
+    patient whose line starts after the cut-off (no endpoint rows) is left out."""
+    t = base_tables()
+    late = {**t["patients"][1], "patient_id": "P9"}
+    t["patients"].append(late)
+    t["treatment_lines"].append({**t["treatment_lines"][1], "line_id": "P9-L1",
+                                 "patient_id": "P9", "line_start_date": "2022-08-01"})
+    t["follow_up"].append({"event_id": "P9-LC", "patient_id": "P9", "event_type": "3",
+                           "event_date": "2022-10-01", "vital_status": "1"})
+    c = load_cohort(write_csv(tmp_path / "c", t, META))
+    assert (c.endpoints()["CNSR"] == 6).any()
+    d = load_cohort(c.export(tmp_path / "deid", deidentify=True, secret=SECRET))
+    before = _endpoints_by_patient(c, {p: _pseudo(p) for p in
+                                       c.table("patients")["patient_id"]})
+    after = _endpoints_by_patient(d)
+    assert _pseudo("P9") not in set(after["PID"]) and _pseudo("P9") not in set(before["PID"])
+    assert _pseudo("P9") not in set(d.table("patients")["patient_id"])
+    expected = before.copy()
+    six = expected["CNSR"] == 6
+    expected.loc[six, "CNSR"] = 1
+    expected.loc[six, "CNSDTDSC"] = "LAST CONTACT"
+    # dates that came from the cut-off (CNSR 6, and FU of P3 alive at the cut-off) now come
+    # from the clamped last-contact row
+    from_cutoff = expected["SRCDOM"].isna()
+    assert from_cutoff.sum() == six.sum() + 1
+    expected.loc[from_cutoff, "SRCDOM"] = "follow_up"
+    expected.loc[from_cutoff, "SRCVAR"] = "event_date"
+    pd.testing.assert_frame_equal(expected.reset_index(drop=True), after.reset_index(drop=True),
+                                  check_dtype=False)
+    # FU: P3 was alive at the cut-off (CNSR 0 at the cut-off) and still is
+    fu = after[(after["PARAMCD"] == "FU") & (after["PID"] == _pseudo("P3"))]
+    assert list(fu["CNSR"]) == [0]

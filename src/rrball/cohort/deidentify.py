@@ -20,10 +20,16 @@ tables and pairs out; the writers do the I/O.
 
 The secret is a centre-held setting: the ``secret`` argument or the environment variable
 ``RRBALL_DEID_SECRET``; without one the export is refused with R-PRIV-005 (E) and nothing is
-written. ``data_cutoff_date`` and ``export_date`` are study-level and kept as they are: since every
-shift is backwards (1–365 days) nothing moves past them, but a patient whose follow-up ran past the
-cut-off may fall before it after shifting, so endpoints are unchanged only when no follow-up
-crosses the cut-off (see the module tests); calendar-time analyses need a non-date variable.
+written.
+
+``data_cutoff_date`` is one study-level date, but the shifts are per patient, so no single shifted
+cut-off exists. Decision (rrball): with a cut-off the export is **frozen at the cut-off first**
+(:func:`freeze_at_cutoff`): what happened after it is removed or clamped, exactly as §5.3 rule 2
+ignores it, then the dates are shifted. The endpoints keep every AVAL and event; a row censored
+by the cut-off (CNSR 6) becomes censored at last contact (CNSR 1), because the last contact now is
+the cut-off. Patients whose first index line starts after the cut-off (no endpoint rows, §5.3
+rule 2) are left out. ``data_cutoff_date`` and ``export_date`` are kept unshifted: every shift is
+backwards, so nothing lies after them. Calendar-time analyses need a non-date variable.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from rrball.cohort.schema import FREE_TEXT_COLUMNS, TABLES
 from rrball.cohort.validation import make_issue
 from rrball.errors import CohortValidationError
 
-__all__ = ["SECRET_ENV", "deidentify_tables", "patient_shift_days"]
+__all__ = ["SECRET_ENV", "deidentify_tables", "freeze_at_cutoff", "patient_shift_days"]
 
 SECRET_ENV = "RRBALL_DEID_SECRET"
 _ID_PREFIX = {"line_id": "L", "assessment_id": "A", "hsct_id": "H", "event_id": "E",
@@ -103,6 +109,85 @@ def _shift_partial(text: pd.Series, shift: pd.Series, *, month_only: bool) -> pd
     return out.where(t != "", "")
 
 
+def _day(text: pd.Series) -> pd.Series:
+    """Text dates (full or partial: midpoint, §2.1) as Timestamps; NaT when empty."""
+    t = text.fillna("").astype(str)
+    mid = t.where(t.str.len() != 7, t + "-15").where(t.str.len() != 4, t + "-07-01")
+    return pd.to_datetime(mid.where(mid != ""), format="%Y-%m-%d", errors="coerce")
+
+
+_ROW_DATE = {"treatment_lines": "line_start_date", "assessments": "assessment_date",
+             "transplants": "hsct_date", "adverse_events": "onset_date",
+             "administrations": "start_date"}
+_BLANK_AFTER = {"treatment_lines": ("line_end_date", "reported_best_response_date"),
+                "transplants": ("engraftment_date",),
+                "adverse_events": ("resolution_date",),
+                "administrations": ("end_date",)}
+
+
+def freeze_at_cutoff(tables: Mapping[str, pd.DataFrame], cutoff: str,
+                     ) -> dict[str, pd.DataFrame]:
+    """The data as known at ``cutoff`` (ISO date; canonical text tables in and out).
+
+    Rows dated after the cut-off are removed (lines, assessments, transplants, AE episodes and
+    observations, administrations, relapse and death events); end dates after it are cleared
+    (a line then counts as ongoing, an AE as ongoing); a last contact after it moves to the
+    cut-off with vital status alive. Patients whose first index line starts after the cut-off
+    are removed with all their rows (§5.3 rule 2: such lines have no endpoint rows)."""
+    cut = pd.Timestamp(cutoff)
+    out = {k: v.copy() for k, v in tables.items()}
+    lines = out["treatment_lines"]
+    idx = lines[lines["index_line"].astype(str).isin(["1", "yes"])]
+    first = _day(idx["line_start_date"]).groupby(idx["patient_id"].astype(str)).min()
+    late = set(first.index[first > cut])
+    for name, df in out.items():
+        if "patient_id" in df:
+            out[name] = df[~df["patient_id"].astype(str).isin(late)]
+    for name, col in _ROW_DATE.items():
+        if name in out and col in out[name]:
+            df = out[name]
+            out[name] = df[~(_day(df[col]) > cut).to_numpy()]
+    if "adverse_events" in out and "obs_date" in out["adverse_events"]:
+        ae = out["adverse_events"]
+        out["adverse_events"] = ae[~(_day(ae["obs_date"]) > cut).to_numpy()]
+    for name, cols in _BLANK_AFTER.items():
+        if name not in out:
+            continue
+        df = out[name].copy()
+        for col in cols:
+            if col in df:
+                after = (_day(df[col]) > cut).to_numpy()
+                df.loc[after, col] = ""
+                if name == "treatment_lines" and col == "line_end_date" \
+                        and "line_end_reason" in df:
+                    df.loc[after, "line_end_reason"] = "ongoing"
+                if name == "adverse_events" and "outcome" in df:
+                    df.loc[after, "outcome"] = "ongoing"
+        out[name] = df
+    fu = out["follow_up"].copy()
+    when = _day(fu["event_date"])
+    kind = fu["event_type"].astype(str)
+    last = kind.isin(["3", "last_contact"])
+    fu = fu[~((when > cut) & ~last).to_numpy()]
+    when, last = _day(fu["event_date"]), fu["event_type"].astype(str).isin(["3", "last_contact"])
+    clamp = ((when > cut) & last).to_numpy()
+    fu.loc[clamp, "event_date"] = cut.strftime("%Y-%m-%d")
+    if "vital_status" in fu:
+        fu.loc[clamp, "vital_status"] = "alive"
+    if "status_at_last_contact" in fu:
+        fu.loc[clamp, "status_at_last_contact"] = ""
+    out["follow_up"] = fu
+    if "adverse_events" in out and "outcome" in out["adverse_events"]:
+        ae = out["adverse_events"].copy()
+        dead = set(fu.loc[fu["event_type"].astype(str).isin(["2", "death"]), "patient_id"]
+                   .astype(str))
+        fatal = ae["outcome"].astype(str).isin(["4", "fatal"]).to_numpy() & \
+            ~ae["patient_id"].astype(str).isin(dead).to_numpy()
+        ae.loc[fatal, "outcome"] = "ongoing"  # the death is after the cut-off
+        out["adverse_events"] = ae
+    return {k: v.reset_index(drop=True) for k, v in out.items()}
+
+
 def deidentify_tables(tables: Mapping[str, pd.DataFrame], pairs: Sequence[tuple[str, str]],
                       *, secret: str | bytes | None, ages: Mapping[str, float] | None = None,
                       keep_free_text: Collection[str] = (),
@@ -115,6 +200,8 @@ def deidentify_tables(tables: Mapping[str, pd.DataFrame], pairs: Sequence[tuple[
     key = _key(secret)
     meta = dict(pairs)
     study = meta.get("study_code", "")
+    if meta.get("data_cutoff_date"):
+        tables = freeze_at_cutoff(tables, str(meta["data_cutoff_date"]))
     pids = tables["patients"]["patient_id"].astype(str)
     shift_of = {p: -(1 + int(_hmac(key, f"{study}:{p}"), 16) % 365) for p in pids}
     id_maps: dict[str, dict[str, str]] = {}
