@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from rrball import __version__
 from rrball.report import ColumnSpec, FigureItem, Report, Section, TableSpec
 from rrball.report.figures import cif_plot, forest_plot, km_plot, response_bars, swimmer_plot
 from rrball.report.tables import (
@@ -159,8 +160,10 @@ def _consistency_table(res: StudyResults) -> TableSpec | None:
 
 
 def _fig(step: StepResult, name: str, figure: Any, caption: str, d: Defaults) -> FigureItem:
+    n = f"n = {step.output.n}; " if step.output is not None else ""
     return FigureItem(name=f"{step.id}_{name}", figure=figure, caption=caption,
-                      notes=(_provenance(step), defaults_line(d)))
+                      notes=(_provenance(step), defaults_line(d),
+                             f"{n}rrball {__version__}"))
 
 
 def _items_response(step: StepResult, r: Mapping[str, object], d: Defaults) -> list[Item]:
