@@ -647,3 +647,50 @@ def test_cli_redcap_dictionary(tmp_path: Path) -> None:
     res = runner.invoke(app, ["redcap-dictionary", "--out", "-"])
     assert res.exit_code == 0
     assert pd.read_csv(io.StringIO(res.stdout), dtype=str).iloc[0, 0] == "record_id"
+
+
+def _api_json(folder: Path, target: Path) -> Path:
+    """The REDCap API's JSON exports (records type=flat, metadata) of a CSV export folder."""
+    import json
+
+    from rrball.cohort.readers.redcap import API_METADATA_KEYS
+
+    target.mkdir()
+    rec = pd.read_csv(folder / "records.csv", dtype=str, keep_default_na=False)
+    dic = pd.read_csv(folder / "dictionary.csv", dtype=str, keep_default_na=False)
+    (target / "records.json").write_text(json.dumps(rec.to_dict("records")))
+    meta = [dict(zip(API_METADATA_KEYS, row, strict=True))
+            for row in dic.itertuples(index=False)]
+    (target / "metadata.json").write_text(json.dumps(meta))
+    (target / "metadata.csv").write_bytes((folder / "metadata.csv").read_bytes())
+    return target
+
+
+def test_api_json_export_reads_like_the_csv_export(tmp_path: Path) -> None:
+    c = synthetic_cohort("seed004", seed=2)
+    folder = c.export(tmp_path / "rc", format="redcap")
+    from_csv = load_cohort(folder, format="redcap")
+    api = _api_json(folder, tmp_path / "api")
+    from_json = load_cohort([api / "records.json", api / "metadata.json"], format="redcap")
+    inferred = load_cohort(api)
+    for name in from_csv.table_names:
+        pd.testing.assert_frame_equal(from_csv.table(name), from_json.table(name))
+        pd.testing.assert_frame_equal(from_csv.table(name), inferred.table(name))
+
+
+def test_api_json_errors_name_the_record_line(tmp_path: Path) -> None:
+    import json
+
+    c = synthetic_cohort("seed004", seed=2)
+    api = _api_json(c.export(tmp_path / "rc", format="redcap"), tmp_path / "api")
+    rows = json.loads((api / "records.json").read_text())
+    rows[3]["redcap_repeat_instance"] = "zero"
+    (api / "records.json").write_text(json.dumps(rows))
+    with pytest.raises(CohortValidationError) as exc:
+        load_cohort(api, format="redcap")
+    hits = [e for e in exc.value.errors if e.rule_id == "R-RC-003"]
+    assert hits and hits[0].row == 5  # record 4 of the JSON list = line 5 of the CSV export
+    (api / "records.json").write_text("{not json")
+    with pytest.raises(CohortValidationError) as exc:
+        load_cohort(api, format="redcap")
+    assert [e.rule_id for e in exc.value.errors] == ["R-FILE-001"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -140,6 +141,58 @@ def _read_csv(data: bytes, source: str) -> tuple[_Csv | None, list[CohortIssue]]
     if not header:
         return None, [file_issue(source, source, "R-FILE-001", "empty file")]
     return _Csv([h.strip() for h in header], rows, lines), []
+
+
+# ---- REDCap API JSON (``content=record, type=flat`` and ``content=metadata``) -----------------
+#: keys of the API's metadata export, in the order of the CSV dictionary's 18 columns
+API_METADATA_KEYS: tuple[str, ...] = (
+    "field_name", "form_name", "section_header", "field_type", "field_label",
+    "select_choices_or_calculations", "field_note", "text_validation_type_or_show_slider_number",
+    "text_validation_min", "text_validation_max", "identifier", "branching_logic",
+    "required_field", "custom_alignment", "question_number", "matrix_group_name",
+    "matrix_ranking", "field_annotation",
+)
+
+
+def _json_rows(data: bytes, source: str) -> tuple[list[dict[str, object]] | None,
+                                                  list[CohortIssue]]:
+    try:
+        value = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, [file_issue(source, source, "R-FILE-001",
+                                 f"not a JSON export ({type(exc).__name__})")]
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        return None, [file_issue(source, source, "R-FILE-001",
+                                 "a REDCap API export is a JSON list of records")]
+    return value, []
+
+
+def _json_as_csv(data: bytes, source: str) -> tuple[bytes | None, list[CohortIssue]]:
+    """An API JSON export as the equivalent CSV export: records keep their keys (``type=flat``),
+    metadata keys become the dictionary's 18 column headings. Record k (1-based) is reported
+    as row k + 1, the line it would have in the CSV export."""
+    rows, issues = _json_rows(data, source)
+    if rows is None:
+        return None, issues
+    is_meta = bool(rows) and "field_name" in rows[0]
+    header = list(API_METADATA_KEYS) if is_meta else list(dict.fromkeys(
+        k for r in rows for k in r))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(rc.DICTIONARY_COLUMNS if is_meta else header)
+    for r in rows:
+        w.writerow(["" if r.get(k) is None else str(r.get(k)) for k in header])
+    return buf.getvalue().encode("utf-8"), []
+
+
+def _read_any(path: Path) -> tuple[_Csv | None, list[CohortIssue]]:
+    data = path.read_bytes()
+    if path.suffix.lower() == ".json":
+        converted, issues = _json_as_csv(data, path.name)
+        if converted is None:
+            return None, issues
+        data = converted
+    return _read_csv(data, path.name)
 
 
 def is_redcap_dictionary(header: Sequence[str]) -> bool:
@@ -782,10 +835,8 @@ def read_redcap(files: RedcapInput, *, only_complete: bool = False,
     ``fatal`` is True when nothing could be mapped (unreadable files, a labels export, no
     record id): the caller raises the issues without running the validator.
     """
-    rec_bytes = files.records.read_bytes()
-    dict_bytes = files.dictionary.read_bytes()
-    data, issues = _read_csv(rec_bytes, files.records.name)
-    dcsv, more = _read_csv(dict_bytes, files.dictionary.name)
+    data, issues = _read_any(files.records)
+    dcsv, more = _read_any(files.dictionary)
     issues += more
     if data is None or dcsv is None:
         return {}, [], issues, True
@@ -838,7 +889,7 @@ def find_redcap_files(paths: Sequence[Path]) -> RedcapInput:
     folder holding exactly the two REDCap CSVs plus an optional ``metadata.csv``)."""
     files = list(paths)
     if len(files) == 1 and files[0].is_dir():
-        files = sorted(files[0].glob("*.csv"))
+        files = sorted([*files[0].glob("*.csv"), *files[0].glob("*.json")])
     for f in files:
         if not f.exists():
             raise InputError("path", f"{f.name} does not exist")
@@ -850,12 +901,7 @@ def find_redcap_files(paths: Sequence[Path]) -> RedcapInput:
     if len(rest) != 2:
         raise InputError("path_or_paths", f"a REDCap import needs exactly two CSV files (the "
                          f"records export and the project data dictionary), got {len(rest)}")
-    heads = []
-    for f in rest:
-        with f.open("rb") as fh:
-            first = fh.readline().decode("utf-8-sig", errors="replace")
-        heads.append(next(csv.reader([first]), []))
-    is_dict = [is_redcap_dictionary(h) for h in heads]
+    is_dict = [_is_dictionary_file(f) for f in rest]
     if sum(is_dict) != 1:
         raise InputError("path_or_paths", "cannot tell the records export from the data "
                          "dictionary (exactly one file must start with 'Variable / Field Name')")
@@ -866,16 +912,21 @@ def find_redcap_files(paths: Sequence[Path]) -> RedcapInput:
     return RedcapInput(records, dictionary, meta[0] if meta else None)
 
 
+def _is_dictionary_file(f: Path) -> bool:
+    """A CSV starting with 'Variable / Field Name', or an API metadata JSON (``field_name``)."""
+    if f.suffix.lower() == ".json":
+        rows, _ = _json_rows(f.read_bytes(), f.name)
+        return bool(rows) and "field_name" in rows[0]  # type: ignore[index]
+    with f.open("rb") as fh:
+        first = fh.readline().decode("utf-8-sig", errors="replace")
+    return is_redcap_dictionary(next(csv.reader([first]), []))
+
+
 def looks_like_redcap_folder(path: Path) -> bool:
     """A folder without table CSVs that holds a REDCap data dictionary (format inference)."""
     if not path.is_dir() or (path / "patients.csv").exists():
         return False
-    for f in path.glob("*.csv"):
-        with f.open("rb") as fh:
-            first = fh.readline().decode("utf-8-sig", errors="replace")
-        if is_redcap_dictionary(next(csv.reader([first]), [])):
-            return True
-    return False
+    return any(_is_dictionary_file(f) for f in [*path.glob("*.csv"), *path.glob("*.json")])
 
 
 def write_redcap(path: Path, records: pd.DataFrame, dictionary: pd.DataFrame,
