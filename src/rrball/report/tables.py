@@ -71,6 +71,8 @@ class ColumnSpec:
     sources: tuple[str, ...] = ()
     digits: int | None = None
     align: Literal["left", "right", "center"] = "right"
+    missing: str = "NA"
+    """Text of a missing limit in a ``ci`` cell (``"NR"``: not reached, median tables)."""
 
     def source_keys(self) -> tuple[str, ...]:
         return self.sources or (self.key,)
@@ -183,6 +185,9 @@ def format_cell(col: ColumnSpec, vals: Sequence[Any], style: Style) -> str:
                     f"{style.format_number(float(q3), d)})")
         return ""
     if all(_missing(x) for x in vals):
+        if col.missing != "NA" and kind in ("number", "ci"):
+            return col.missing if kind == "number" else \
+                f"{col.missing}{style.ci_separator}{col.missing}"
         return ""
     if kind == "integer":
         return str(int(v))
@@ -193,7 +198,12 @@ def format_cell(col: ColumnSpec, vals: Sequence[Any], style: Style) -> str:
     if kind == "p_value":
         return style.format_p(float(v))
     if kind == "ci":
-        return style.format_ci(_float(vals[0]), _float(vals[1]), col.digits)
+        lo, hi = _float(vals[0]), _float(vals[1])
+        if col.missing != "NA" and (lo is None or hi is None):
+            def part(x: float | None) -> str:
+                return col.missing if x is None else style.format_number(x, col.digits)
+            return f"{part(lo)}{style.ci_separator}{part(hi)}"
+        return style.format_ci(lo, hi, col.digits)
     if kind == "n_pct":
         return f"{int(vals[0])} ({style.format_percent(float(vals[1]), col.digits)})"
     raise ValueError(f"unknown column kind {kind!r}")
@@ -277,14 +287,15 @@ def table_from_km_median(result: KaplanMeierResult, *, title: str | None = None)
         ColumnSpec(key="group", label="Group", kind="text", align="left"),
         ColumnSpec(key="n", label="N", kind="integer"),
         ColumnSpec(key="events", label="Events", kind="integer"),
-        ColumnSpec(key="median", label="Median", kind="number", digits=1),
+        ColumnSpec(key="median", label="Median", kind="number", digits=1, missing="NR"),
         ColumnSpec(key="ci", label=_conf(result.conf_level), kind="ci",
-                   sources=("lower", "upper"), digits=1),
+                   sources=("lower", "upper"), digits=1, missing="NR"),
     )
     return TableSpec(
         title=title or "Median survival", body=body, columns=cols,
         footnotes=(method_line(result.method),
-                   "Empty CI limit: not reached (the CI band does not cross 0.5)."),
+                   "NR: not reached (the survival curve or its CI band does not cross "
+                   "0.5)."),
         method=dict(result.method), n=result.n_total,
     )
 
