@@ -304,16 +304,20 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
     wend = np.minimum.reduce([lc, t0 + rwd, nxt - 1, hs - 1, dth])
 
     # assessments sorted by patient then date (ties in file order)
-    pcode_of = {k: i for i, k in enumerate(p.index)}
-    a_p = np.array([pcode_of.get(x, -1) for x in asm["patient_id"].to_numpy(dtype=object)],
-                   dtype=np.int64)
+    # patient code = position in ``p`` (unique ids), -1 for an id not in patients
+    p_index = pd.Index(p.index, dtype=object)
+    a_p = np.asarray(p_index.get_indexer(asm["patient_id"].to_numpy(dtype=object)),
+                     dtype=np.int64)
     a_d = _days(asm["assessment_date"])
     order = np.lexsort((np.arange(len(asm)), a_d, a_p))
     asm = asm.iloc[order].reset_index(drop=True)
     a_p, a_d = a_p[order], a_d[order]
     base_off = 1 << 22  # day offset so that keys stay positive and ordered
     a_key = a_p * (1 << 24) + (a_d.astype(np.int64) + base_off)
-    l_p = np.array([pcode_of[x] for x in pid], dtype=np.int64) * (1 << 24)
+    l_code = np.asarray(p_index.get_indexer(pid), dtype=np.int64)
+    if (l_code < 0).any():  # every index line's patient is in patients (KeyError as before)
+        raise KeyError(pid[np.flatnonzero(l_code < 0)[0]])
+    l_p = l_code * (1 << 24)
 
     def key(days: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
         return np.asarray(l_p + (days.astype(np.int64) + base_off), dtype=np.int64)
@@ -954,9 +958,10 @@ def _param(a: pd.DataFrame, code: str, pop: npt.NDArray[np.bool_], origin: npt.N
 def _dtimp(adt_src: npt.NDArray[Any], start_src: npt.NDArray[Any]) -> list[str | None]:
     """DTIMPFL (§5.3, R-DER-007): ``Y`` when the source date of ADT or of STARTDT was imputed
     from a partial date (the fifth element of the provenance tuple), else empty."""
-    def imp(s: Any) -> bool:
-        return isinstance(s, tuple) and len(s) > 4 and bool(s[4])
-    return ["Y" if imp(x) or imp(y) else None for x, y in zip(adt_src, start_src, strict=True)]
+    # inlined ``isinstance(s, tuple) and len(s) > 4 and bool(s[4])`` for both sources
+    return ["Y" if (isinstance(x, tuple) and len(x) > 4 and x[4])
+            or (isinstance(y, tuple) and len(y) > 4 and y[4]) else None
+            for x, y in zip(adt_src, start_src, strict=True)]
 
 
 def _pick(mask: npt.NDArray[np.bool_], values: npt.NDArray[Any]) -> npt.NDArray[np.object_]:

@@ -16,7 +16,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from rrball.cohort._cells import ParseSettings, missing_mask, parse_column
+from rrball.cohort._cells import (
+    ParseSettings,
+    missing_mask,
+    parse_column,
+    parse_column_by_value,
+)
 from rrball.cohort.schema import (
     DIRECT_IDENTIFIERS,
     METADATA_KEYS,
@@ -397,9 +402,11 @@ def _parse_table(rt: RawTable, st: ParseSettings, meta: Mapping[str, Any],
         jj = by_norm.get(c.name)
         cells = rt.cells[jj] if jj is not None else empty
         raw_cols[c.name] = cells
-        raw_missing = missing_mask(cells, st.na_tokens) if jj is not None \
-            else np.ones(n, dtype=bool)
-        values, _miss, bads, extra = parse_column(c, cells, st, raw_missing)
+        if jj is not None:
+            raw_missing, values, _miss, bads, extra = parse_column_by_value(c, cells, st)
+        else:
+            raw_missing = np.ones(n, dtype=bool)
+            values, _miss, bads, extra = parse_column(c, cells, st, raw_missing)
         for b in bads:
             findings.append(Finding(rt.name, b.positions, c.name, b.rule_id, b.severity,
                                     b.problem))

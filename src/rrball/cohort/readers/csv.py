@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Mapping
@@ -30,8 +31,12 @@ def read_csv_text(data: bytes, name: str, source: str,
     if not text or text.isspace():
         return RawTable(name, name, source, [], [], np.zeros(0, dtype=np.int64)), []
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                         header=None, skip_blank_lines=False, engine="c")
+        # parse the validated UTF-8 bytes (without the BOM) directly: the same cells as
+        # parsing ``text``, without encoding the text back to bytes
+        body_bytes = data[3:] if data.startswith(codecs.BOM_UTF8) else data
+        df = pd.read_csv(io.BytesIO(body_bytes), encoding="utf-8", dtype=str,
+                         keep_default_na=False, na_filter=False, header=None,
+                         skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         return None, [file_issue(name, source, "R-FILE-001",
                                  f"not a well-formed CSV ({str(exc).splitlines()[0][:80]})")]
