@@ -132,7 +132,8 @@ PROFILES: dict[str, Profile] = {
          "CR1 < 12 months 90-350 days and > 12 months 380-1800 days",
          "prior HCT 21 among relapsed patients", "HCT day 60-180 (median 4 months)",
          "relapse share of post-response events calibrated (CRDUR 48%)", "landmark 120 days",
-         "VOD 9/67 original among HCT patients and 1/41 amended (an HCT patient), day +14"),
+         "VOD 9/67 original among HCT patients and 1/41 amended (an HCT patient), day +14",
+         "median survival at least 1 month without response and 2 months after relapse"),
         (Target("N003-14b", "OS", _all, 36, 37), Target("N003-17", "OS", _all, 14, 50),
          Target("N003-15a", "OS", _g("s2plus", False), 36, 46),
          Target("N003-15b", "OS", _g("s2plus"), 36, 16),
@@ -163,7 +164,7 @@ PROFILES: dict[str, Profile] = {
 THETA: dict[str, tuple[float, ...]] = {
     "seed000": (-6.1123,),
     "seed001": (-6.5647, -5.8649, -6.3407, -7.176, -0.6294, 0.9469, -1.3404),
-    "seed003": (-4.0251, 2.5, -6.9547, 0.6938, 1.6528, 3.3962, -0.1197, -1.2412, 2.4642),
+    "seed003": (-3.5, 2.9941, -6.6031, 0.6805, 1.5591, -3.899, -0.3296, -1.9139, 2.1557),
     "seed004": (-5.3999, -7.0452, 0.0078, 0.5835, -3.678),
 }
 
@@ -181,6 +182,8 @@ def _hz(a: Mapping[str, npt.NDArray[Any]], nr: FArr | float, e: FArr | float,
 
 
 _NR5 = np.log(2) / (5 * DPM)  # non-responders: median 5 months (PROPOSED)
+_POST_RELAPSE_CAP = float(np.log(2) / (2 * DPM))  # seed 003: survival after relapse >= 2 months
+_NR_CAP = float(np.log(2) / (1 * DPM))  # seed 003: non-responders survive >= 1 month
 
 
 def _hz000(th: FArr, a: Mapping[str, npt.NDArray[Any]]) -> Hazards:
@@ -201,9 +204,12 @@ def _hz003(th: FArr, a: Mapping[str, npt.NDArray[Any]]) -> Hazards:
     s2 = np.asarray(a["s2plus"], bool)
     pos = ~np.asarray(a["mrdneg"], bool)
     hs = np.asarray(a["hsct"], bool)
-    nr = np.exp(th[0] + th[1] * s2)
+    # realism floors (PROPOSED): non-responders survive a median of at least 1 month and
+    # relapsed patients at least 2 months; an unbounded fit put both at hours
+    nr = np.minimum(np.exp(th[0] + th[1] * s2), _NR_CAP)
     e = np.exp(th[2] + th[3] * s2 + th[4] * pos + th[6] * hs)
-    return _hz(a, nr, e, np.exp(th[5]), 1 / (1 + np.exp(-th[8])), shape=float(th[7]))
+    post = min(float(np.exp(th[5])), _POST_RELAPSE_CAP)
+    return _hz(a, nr, e, post, 1 / (1 + np.exp(-th[8])), shape=float(th[7]))
 
 
 def _hz004(th: FArr, a: Mapping[str, npt.NDArray[Any]]) -> Hazards:
