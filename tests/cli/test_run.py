@@ -6,6 +6,7 @@ import re
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -83,3 +84,20 @@ def test_studies_bad_format_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
                                              tmp_path: Path) -> None:
     assert run(monkeypatch, "studies", "--out", str(tmp_path), "--format", "pptx") == 2
     assert not any(tmp_path.iterdir())
+
+
+def test_studies_negative_jobs_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    assert run(monkeypatch, "studies", "--out", str(tmp_path), "--jobs", "-1") == 2
+
+
+def test_parallel_and_serial_runs_give_the_same_comparison(tmp_path: Path) -> None:
+    from rrball.cli.run import run_all_bundled
+
+    names = ["seed_002", "seed_004"]
+    one = run_all_bundled(str(tmp_path / "a"), ["xlsx"], 1, names)
+    two = run_all_bundled(str(tmp_path / "b"), ["xlsx"], 2, names)
+    assert [o.name for o in one] == [o.name for o in two] == names
+    for a, b in zip(one, two, strict=True):
+        assert a.summary == b.summary
+        pd.testing.assert_frame_equal(a.comparison, b.comparison)

@@ -64,11 +64,12 @@ def studies(
     out: str = typer.Option("out", "--out", help="Output folder (one sub-folder per plan)."),
     format: str = typer.Option("html,pdf,docx,xlsx", "--format",
                                help="Comma-separated report formats: html, pdf, docx, xlsx."),
+    jobs: int = typer.Option(0, "--jobs", help="Worker processes (0 = one per CPU, max 4)."),
 ) -> None:
     """Run every bundled study plan (seeds 000-004, public ALL cohort) and summarise them."""
     from rrball.cli.run import studies_command
 
-    studies_command(out=out, formats=format)
+    studies_command(out=out, formats=format, jobs=jobs)
 
 
 @app.command()

@@ -8,8 +8,12 @@ without a traceback (exit 1); an unknown format is a usage error (exit 2).
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
@@ -18,8 +22,8 @@ from rich.table import Table
 from rrball.study.plan import Plan, bundled_plans, load_plan
 from rrball.study.runner import StudyResults, run_plan
 
-__all__ = ["REPORT_FORMATS", "load_plan_arg", "run_command", "studies_command",
-           "summary_table"]
+__all__ = ["REPORT_FORMATS", "StudyOutcome", "comparison_rich", "load_plan_arg", "run_all_bundled",
+           "run_bundled", "run_command", "studies_command", "summary_table"]
 
 REPORT_FORMATS = ("html", "pdf", "docx", "xlsx")
 
@@ -70,10 +74,15 @@ def _num(x: object, digits: int = 3) -> str:
 
 def summary_table(res: StudyResults) -> Table:
     """Published vs reproduced as a rich table."""
-    t = Table(title=f"{res.plan.study.id}: published vs reproduced", show_lines=False)
+    return comparison_rich(res.plan.study.id, res.comparison)
+
+
+def comparison_rich(study_id: str, comparison: pd.DataFrame) -> Table:
+    """A study's published-vs-reproduced rows (``StudyResults.comparison``) as a rich table."""
+    t = Table(title=f"{study_id}: published vs reproduced", show_lines=False)
     for col in ("ID", "Quantity", "Published", "Reproduced", "Reproduced CI", "Within"):
         t.add_column(col)
-    for _, r in res.comparison.iterrows():
+    for _, r in comparison.iterrows():
         ci = "" if math.isnan(float(r["lower"])) else \
             f"{float(r['lower']):.3g}-{float(r['upper']):.3g}"
         colour = {"yes": "green", "no": "red"}.get(str(r["within"]), "yellow")
@@ -124,25 +133,82 @@ def _run_one(plan: Plan, data: str | None, out: Path, fmts: list[str],
     return res, written
 
 
-def studies_command(*, out: str, formats: str) -> None:
-    """Every bundled plan (the seed studies and the public ALL cohort) in one process, each
-    into ``out/<plan>/``, then one overview table of published vs reproduced."""
+@dataclass(frozen=True)
+class StudyOutcome:
+    """What ``rrball studies`` prints of one plan (picklable: runs in worker processes)."""
+
+    name: str
+    summary: str
+    data_label: str
+    n_cohort: int
+    comparison: pd.DataFrame
+    not_estimable: int
+    written: dict[str, str]
+
+
+def run_bundled(name: str, path: str, out: str, fmts: list[str]) -> StudyOutcome:
+    """Run one plan file into ``out/<name>/`` (all formats); no console output."""
+    plan = load_plan(path)
+    cohort, label = _cohort(plan, None)
+    res = run_plan(plan, cohort, data_label=label)
+    from rrball.report.render import render_report
+    from rrball.study.reporting import build_report
+
+    written = render_report(build_report(res), Path(out) / name, fmts, stem=plan.study.id)
+    return StudyOutcome(name=name, summary=res.summary(), data_label=res.data_label,
+                        n_cohort=res.n_cohort, comparison=res.comparison,
+                        not_estimable=sum(s.status != "ok" for s in res.steps),
+                        written={k: str(v) for k, v in written.items()
+                                 if not k.startswith("figure:")})
+
+
+def run_all_bundled(out: str, fmts: list[str], jobs: int = 1,
+                    names: Sequence[str] | None = None) -> list[StudyOutcome]:
+    """Every bundled plan (or those in ``names``); with ``jobs`` > 1 in that many worker
+    processes (one plan each)."""
+    plans = [(name, str(path)) for name, path in bundled_plans().items()
+             if names is None or name in names]
+    if jobs <= 1:
+        return [run_bundled(name, path, out, fmts) for name, path in plans]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: workers inherit the imported modules (no second start-up); nothing threaded runs yet
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = [pool.submit(run_bundled, name, path, out, fmts) for name, path in plans]
+        return [f.result() for f in futures]
+
+
+def studies_command(*, out: str, formats: str, jobs: int = 0) -> None:
+    """Every bundled plan (the seed studies and the public ALL cohort), each into
+    ``out/<plan>/``, then one overview table of published vs reproduced. ``jobs``: worker
+    processes (0 = one per CPU, at most 4)."""
     fmts = _formats(formats)
+    if jobs < 0:
+        raise typer.BadParameter("jobs must be 0 (automatic) or a positive number",
+                                 param_hint="--jobs")
+    n_jobs = jobs or min(4, os.cpu_count() or 1)
     console = Console(width=120)
+    with console.status(f"running {len(bundled_plans())} study plans "
+                        f"({n_jobs} process{'es' * (n_jobs > 1)})"):
+        outcomes = run_all_bundled(out, fmts, n_jobs)
     overview = Table(title="Bundled studies: published vs reproduced")
     for col in ("Plan", "Data", "N", "Published", "Within", "Outside", "n/a",
                 "Not estimable", "Reports in"):
         overview.add_column(col, overflow="fold")
-    for name, path in bundled_plans().items():
-        console.rule(f"[bold]{name}")
-        plan = load_plan(path)
-        res, written = _run_one(plan, None, Path(out) / name, fmts, console)
-        within = [str(v) for v in res.comparison["within"]] if len(res.comparison) else []
+    for o in outcomes:
+        console.rule(f"[bold]{o.name}")
+        console.print(o.summary, markup=False, highlight=False)
+        if len(o.comparison):
+            console.print(comparison_rich(o.name, o.comparison))
+        for fmt in fmts:
+            console.print(f"{fmt}: {o.written[fmt]}", markup=False, highlight=False)
+        within = [str(v) for v in o.comparison["within"]] if len(o.comparison) else []
         yes, no = within.count("yes"), within.count("no")
-        overview.add_row(name, res.data_label, str(res.n_cohort), str(len(within)), str(yes),
-                         str(no), str(len(within) - yes - no),
-                         str(sum(s.status != "ok" for s in res.steps)),
-                         str(written[fmts[0]].parent))
+        overview.add_row(o.name, o.data_label, str(o.n_cohort), str(len(within)), str(yes),
+                         str(no), str(len(within) - yes - no), str(o.not_estimable),
+                         str(Path(o.written[fmts[0]]).parent))
     console.rule("[bold]Summary")
     console.print(overview)
     console.print("Published: numbers compared; Within: the published estimate lies inside the "
