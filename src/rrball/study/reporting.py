@@ -251,13 +251,23 @@ def _items_km(step: StepResult, r: Mapping[str, object], d: Defaults) -> list[It
     return items
 
 
+#: CMPEVT codes of the competing-risk endpoints (data-dictionary.md §5.3)
+_CMPEVT_LABELS: Mapping[str, Mapping[int, str]] = {
+    "CIR": {1: "relapse", 2: "death without relapse"},
+    "NRM": {1: "relapse", 2: "death without relapse"},
+    "CIRHCT": {1: "relapse", 2: "death without relapse"},
+    "NRMHCT": {1: "relapse", 2: "death without relapse"},
+    "TTHSCT": {1: "allo-HSCT", 2: "death before HSCT"},
+}
+
+
 def _items_cif(step: StepResult, r: Mapping[str, object], d: Defaults) -> list[Item]:
     assert step.output is not None
     res = r["cif"]
     assert isinstance(res, CumulativeIncidenceResult)
     g = r.get("gray")
     gray = g if isinstance(g, GrayTestResult) else None
-    labels = {1: "event", 2: "competing event"}
+    labels = dict(_CMPEVT_LABELS.get(step.spec.endpoint, {1: "event", 2: "competing event"}))
     times = list(step.output.extra.get("times", []))
     items: list[Item] = []
     if times:
