@@ -84,11 +84,15 @@ def validate(
         False, "--notices", help="Also derive the analysis tables and list the derivation "
         "notices (R-DER: not evaluable responses, imputed dates, ...)."
     ),
+    meta: str | None = typer.Option(
+        None, "--meta", help="A metadata.csv (key,value) whose settings replace the file's "
+        "(units, criteria set, date format...)."
+    ),
 ) -> None:
     """Validate a cohort file and print every error (exit 1 on errors)."""
     from rrball.cli.validate import validate_command
 
-    raise typer.Exit(code=validate_command(path, format=format, notices=notices))
+    raise typer.Exit(code=validate_command(path, format=format, notices=notices, meta=meta))
 
 
 app.command("redcap-dictionary")(redcap_dictionary_command)

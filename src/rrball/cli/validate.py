@@ -81,7 +81,8 @@ def _rules(issues: Sequence[CohortIssue]) -> str:
 
 
 def validate_command(path: str, *, format: str | None = None, console: Console | None = None,
-                     max_rows: int | None = MAX_ROWS, notices: bool = False) -> int:
+                     max_rows: int | None = MAX_ROWS, notices: bool = False,
+                     meta: str | None = None) -> int:
     """Load ``path`` (CSV folder or XLSX workbook; ``format`` as ``load_cohort``), print the
     error table and a one-line summary; return 0 when valid (warnings printed), 1 otherwise.
     ``notices``: also derive ADSL/ADTTE and print the derivation notices (R-DER, §3.5)."""
@@ -96,7 +97,7 @@ def validate_command(path: str, *, format: str | None = None, console: Console |
                   "or an .xlsx workbook is expected)")
         return 1
     try:
-        cohort = load_cohort(p, format=format)
+        cohort = load_cohort(p, format=format, metadata=meta)
     except CohortValidationError as exc:
         con.print(issue_table(exc.errors, f"{name}: {len(exc.errors)} errors",
                               max_rows=max_rows))

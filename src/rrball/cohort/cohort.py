@@ -244,8 +244,36 @@ def _infer(path: Path) -> str:
         source=path.name)])
 
 
+def _sidecar_metadata(meta: list[tuple[str, str | None, int]] | None, sidecar: Path,
+                      ) -> tuple[list[tuple[str, str | None, int]], list[CohortIssue]]:
+    """§2.3: a ``metadata.csv`` given with the data (``rrball validate --meta``); its keys
+    replace those the file carries (an SPSS note, a workbook sheet, a folder's metadata.csv)."""
+    from rrball.cohort.readers.csv import read_csv_text
+
+    if not sidecar.is_file():
+        raise InputError("metadata", f"{sidecar.name} does not exist (a key,value CSV file is "
+                         "expected)")
+    raw, issues = read_csv_text(sidecar.read_bytes(), "metadata", sidecar.name)
+    pairs: list[tuple[str, str | None, int]] = []
+    if raw is not None:
+        heads = [h.strip().lower() for h in raw.header]
+        if "key" not in heads or "value" not in heads:
+            issues.append(make_issue(table="metadata", row=1, column=None, value=None,
+                                     rule_id="R-GEN-002", severity="E",
+                                     problem="a metadata file needs the columns key and value",
+                                     source=sidecar.name))
+        else:
+            k, v = heads.index("key"), heads.index("value")
+            pairs = [(str(raw.cells[k][i]), raw.cells[v][i], int(raw.rows[i]))
+                     for i in range(raw.n)]
+    given = {key.strip().lower() for key, _, _ in pairs}
+    kept = [m for m in (meta or []) if m[0].strip().lower() not in given]
+    return [*kept, *pairs], issues
+
+
 def load_cohort(path_or_paths: str | Path | Sequence[str | Path], *,
-                format: str | None = None, only_complete: bool = False) -> Cohort:
+                format: str | None = None, only_complete: bool = False,
+                metadata: str | Path | None = None) -> Cohort:
     """Read, validate and return a ``Cohort``; raise ``CohortValidationError`` listing every
     error (data-dictionary.md §3.6). ``format``: ``"csv"`` (folder), ``"xlsx"``, ``"flat"`` (a
     workbook whose flat sheet, §4, is split into the long tables; long sheets next to it are
@@ -255,10 +283,16 @@ def load_cohort(path_or_paths: str | Path | Sequence[str | Path], *,
     ``"redcap"`` (§7): ``[records.csv, dictionary.csv]`` or a folder holding them (inferred
     for two or three paths, or a folder with a REDCap data dictionary); ``only_complete=True``
     keeps only REDCap forms with status Complete (``rrball.cohort.redcap.load_redcap``).
+
+    ``metadata``: a ``metadata.csv`` (key,value) whose settings replace those of the data file
+    (§2.3; e.g. the units of a flat sheet or an SPSS file received without them).
     """
     from rrball.cohort.redcap import is_redcap_input, load_redcap
 
     if format == "redcap" or (format is None and is_redcap_input(path_or_paths)):
+        if metadata is not None:
+            raise InputError("metadata", "a REDCap import takes its settings from a "
+                             "metadata.csv next to the export (units from the dictionary)")
         return load_redcap(path_or_paths, only_complete=only_complete)
     if only_complete:
         raise InputError("only_complete", "applies to REDCap imports (format=\"redcap\") only")
@@ -291,6 +325,9 @@ def load_cohort(path_or_paths: str | Path | Sequence[str | Path], *,
             issues = [*issues, *flat_issues]
     else:
         raise InputError("format", f"{fmt!r} is not one of {FORMATS}")
+    if metadata is not None:
+        meta, more = _sidecar_metadata(meta, Path(metadata))
+        issues = [*issues, *more]
     return validate_raw(raw, meta, source=path.name, issues=issues)
 
 
