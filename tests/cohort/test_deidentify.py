@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from rrball.cohort import Cohort, load_cohort, synthetic_cohort
-from rrball.cohort.deidentify import patient_shift_days
+from rrball.cohort.deidentify import REMOVED_TEXT, patient_shift_days
 from tests.cohort._data import META, base_tables, mutated, write_csv
 
 SECRET = "centre-secret-for-tests"
@@ -78,7 +78,9 @@ def test_no_original_identifier_or_free_text_in_files(tmp_path: Path) -> None:
                "transplants": "hsct_id"}[table]
         for v in c.table(table)[key]:
             assert v not in cells
-    assert "House" not in text and "regimen_detail" not in text
+    assert "House" not in text
+    lines = pd.read_csv(folder / "treatment_lines.csv", dtype=str, keep_default_na=False)
+    assert set(lines["regimen_detail"]) <= {"", REMOVED_TEXT}
     assert SECRET not in text
     pats = pd.read_csv(folder / "patients.csv", dtype=str)
     assert pats["birth_date"].str.fullmatch(r"\d{4}-\d{2}").all()
@@ -150,3 +152,14 @@ def test_cutoff_crossing_follow_up_is_frozen_at_the_cutoff(tmp_path: Path) -> No
     # FU: P3 was alive at the cut-off (CNSR 0 at the cut-off) and still is
     fu = after[(after["PARAMCD"] == "FU") & (after["PID"] == _pseudo("P3"))]
     assert list(fu["CNSR"]) == [0]
+
+
+def test_required_free_text_is_blanked_so_the_export_stays_valid(tmp_path: Path) -> None:
+    """R-LIN-001: regimen_detail is required for 'other' regimens; the de-identified export
+    keeps the column with a neutral text instead of dropping it (and re-imports)."""
+    t = mutated(base_tables())
+    t["treatment_lines"][1].update(regimen="20", regimen_detail="FLAG-Ida at Dr House's ward")
+    c = load_cohort(write_csv(tmp_path / "c", t, [*META[:-1]]))
+    d = load_cohort(c.export(tmp_path / "d", deidentify=True, secret=SECRET))
+    details = d.table("treatment_lines")["regimen_detail"].dropna()
+    assert list(details) == [REMOVED_TEXT]

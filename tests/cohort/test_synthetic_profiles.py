@@ -174,3 +174,22 @@ def test_fast_path_equals_derived_endpoints() -> None:
                          os_["CNSR"].to_numpy() == 0, 24 * 30.4375)
     fast = expected_estimates("seed004", range(9, 10), THETA["seed004"])
     assert abs(100 * est[0] - fast[0]) < 1e-9
+
+
+@pytest.mark.parametrize("seed", [0, 8, 14, 31])
+def test_seed004_further_therapy_lines(seed: int) -> None:
+    """N004-07: 19 of 27 with a later line (blinatumomab 10, chemotherapy 7, CAR-T 2), each
+    after the index line (and after any HSCT), before death and last contact."""
+    c = synthetic_cohort("seed004", seed=seed)
+    tl = c.table("treatment_lines")
+    later = tl[tl["index_line"] == "no"]
+    assert later["regimen"].value_counts().to_dict() == {
+        "blinatumomab_other": 10, "chemotherapy_other": 7, "car_t": 2}
+    assert later["patient_id"].is_unique
+    a = c.analysis_table().set_index("SUBJID")
+    starts = later.set_index("patient_id")["line_start_date"]
+    assert (a.loc[starts.index, "NEXTLNDT"] == starts).all()
+    assert (starts > a.loc[starts.index, "TRTSDT"]).all()
+    hs = a.loc[starts.index, "HSCTDT"]
+    assert ((starts > hs) | hs.isna()).all()
+    assert (starts <= a.loc[starts.index, "LSTCNDT"]).all()

@@ -74,7 +74,8 @@ analyses:
 
 
 @pytest.mark.parametrize("derive, message", [
-    ("X: {from: RESPFL}", "give exactly one of map, cuts or cases"),
+    ("X: {from: RESPFL}", "give exactly one of map, cuts, cases or when"),
+    ("X: {map: {a: b}}", "is required for map, cuts and cases"),
     ("X: {from: RESPFL, cases: [{when: {column: BLSTATX, equals: a}, from: CRFL}]}",
      "'BLSTATX'"),
 ])
@@ -87,3 +88,16 @@ analyses:
 """
     with pytest.raises(PlanError, match=message):
         parse_plan(text)
+
+
+def test_derive_when_is_a_zero_one_flag() -> None:
+    cohort = synthetic_cohort("seed004", seed=4)
+    text = """study: {id: c, title: c}
+derive:
+  FURTHER:
+    when: {column: NEXTLNDT, not_missing: true}
+analyses:
+  - {id: r, type: response_rate, outcome: FURTHER}
+"""
+    res = run_plan(parse_plan(text), cohort)
+    assert res.steps[0].output.results["All"].x == 19

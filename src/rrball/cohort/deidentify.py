@@ -15,7 +15,8 @@ tables and pairs out; the writers do the I/O.
    ``column:value``), so foreign keys stay consistent and no original ID (which often embeds the
    patient's) survives. If two IDs would collide, all IDs of that column get 2 more characters.
 4. Free-text columns (§6 table: ``regimen_detail``, ``frontline_protocol``, …) are dropped unless
-   named in ``keep_free_text``.
+   named in ``keep_free_text``; the two a rule requires (``regimen_detail`` for regimens 10, 11,
+   20, 25 and ``ae_term_other``) keep their column with ``REMOVED_TEXT`` in every filled cell.
 5. Metadata gets ``deidentified = 1`` and ``date_shifted = 1``; the secret is never written.
 
 The secret is a centre-held setting: the ``secret`` argument or the environment variable
@@ -49,6 +50,10 @@ from rrball.errors import CohortValidationError
 __all__ = ["SECRET_ENV", "deidentify_tables", "freeze_at_cutoff", "patient_shift_days"]
 
 SECRET_ENV = "RRBALL_DEID_SECRET"
+#: replaces the text of free-text columns that a rule requires (R-LIN-001 regimen_detail for
+#: regimens 10, 11, 20, 25; R-AE-001 ae_term_other), so the export stays a valid cohort
+REMOVED_TEXT = "removed on de-identification"
+_REQUIRED_TEXT = frozenset({"regimen_detail", "ae_term_other"})
 _ID_PREFIX = {"line_id": "L", "assessment_id": "A", "hsct_id": "H", "event_id": "E",
               "ae_obs_id": "O", "ae_id": "V", "adm_id": "X"}
 
@@ -219,7 +224,11 @@ def deidentify_tables(tables: Mapping[str, pd.DataFrame], pairs: Sequence[tuple[
         for col in list(frame.columns):
             kind = spec.columns[col].kind if col in spec.columns else "str"
             if col in FREE_TEXT_COLUMNS and col not in keep_free_text:
-                frame = frame.drop(columns=col)
+                if col in _REQUIRED_TEXT:  # conditionally required: blanked, not dropped
+                    text = frame[col].fillna("").astype(str)
+                    frame[col] = text.where(text.str.strip() == "", REMOVED_TEXT)
+                else:
+                    frame = frame.drop(columns=col)
             elif kind == "date":
                 frame[col] = _shift_full(frame[col].astype(str), shift)
             elif kind == "pdate":

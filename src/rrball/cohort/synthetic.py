@@ -148,6 +148,8 @@ PROFILES: dict[str, Profile] = {
         dt.date(2025, 1, 31), None, "lt", None,
         ("age 1-17", "male 50%", "no Ph+", "data cut-off 2025-01-31",
          "21 responders (CR/CRi) incl. the CR1 patient", "HSCT 18 all among responders",
+         "further therapy (19: blinatumomab 10, chemotherapy 7, CAR-T 2) 7 days after a "
+         "relapse, day 45 without response, else post-HSCT maintenance; after any HSCT",
          "5 detectable patients with BM blasts <= 5% have blood blasts",
          "NRM 25% after HSCT", "SOS day +14 after HSCT meets every criteria set",
          "single-dose patient: ALT grade 3 with InO discontinued",
@@ -593,6 +595,7 @@ def _one_cohort(pr: Profile, seed: int, block: int) -> dict[str, list[dict[str, 
     P, L, A, H, F, E = (out[k] for k in ("patients", "treatment_lines", "assessments",
                                            "transplants", "follow_up", "adverse_events"))
     n = len(a["resp"])
+    course: list[dict[str, Any]] = []  # per patient, for the further-therapy pass (seed 004)
     for i in range(n):
         pid = f"{pr.key[-3:]}-{block * 100000 + i + 1:06d}"
         t0 = int(a["t0"][i])
@@ -743,7 +746,102 @@ def _one_cohort(pr: Profile, seed: int, block: int) -> dict[str, list[dict[str, 
         F.append({"event_id": f"{pid}-LC", "patient_id": pid, "event_type": "3",
                   "event_date": _d(t0 + lc), "vital_status": "2" if dead else "1"})
         E.extend(_ae_rows(pr.key, a, i, pid, line, t0, hday, rng))
+        course.append({"pid": pid, "t0": t0, "resp": resp, "rel": rel, "lc": lc,
+                       "death": death if dead else np.inf, "hsct": hday if hsct else None,
+                       "relnum": relnum, "salv": salv, "prim": prim, "in_rem": in_rem,
+                       "mrdneg": bool(a["mrdneg"][i]), "prior_hsct": bool(a["prior_hsct"][i])})
+    if pr.key == "seed004":
+        _further_therapy(out, course, np.random.Generator(np.random.PCG64([seed, 4])))
     return out
+
+
+#: seed 004 N004-07: further therapy after InO in 19 of 27 (blinatumomab 10, chemotherapy 7,
+#: CAR-T 2); the order relative to HSCT is not stated (PROPOSED: after any HSCT)
+_FURTHER = (("blinatumomab_other", 10, "blinatumomab after inotuzumab"),
+            ("chemotherapy_other", 7, "salvage chemotherapy after inotuzumab"),
+            ("car_t", 2, ""))
+
+
+def _further_start(c: Mapping[str, Any]) -> tuple[int, str] | None:
+    """Start day (from t0) and kind of a later line, or None when there is no room for one:
+    after a relapse (7 days), after no response (day 45), else as post-HSCT maintenance
+    (day 0 + 60); always after any HSCT, before death and last contact."""
+    if c["in_rem"]:
+        return None  # the CR1 patient has no relapse history to continue from
+    if np.isfinite(c["rel"]):
+        if c["prim"]:
+            return None  # no CR1 history for a relapse status (R-XF-004)
+        day, kind = int(c["rel"]) + 7, "relapse"
+    elif not c["resp"]:
+        day, kind = 45, "refractory"
+    elif c["hsct"] is not None:
+        day, kind = int(c["hsct"]) + 60, "maintenance"
+    else:
+        return None
+    if c["hsct"] is not None:
+        day = max(day, int(c["hsct"]) + 30)
+    if day >= c["death"] or day > c["lc"]:
+        return None
+    return day, kind
+
+
+def _further_therapy(out: dict[str, list[dict[str, Any]]], course: list[dict[str, Any]],
+                     rng: np.random.Generator) -> None:
+    """Seed 004's later lines (N004-07), allocated to patients with room for one: relapsed and
+    refractory patients first, then post-HSCT maintenance; regimens shuffled over them."""
+    starts = [_further_start(c) for c in course]
+    order = sorted((k for k, st in enumerate(starts) if st is not None),
+                   key=lambda k: (starts[k][1] == "maintenance", rng.random()))  # type: ignore[index]
+    total = sum(n for _, n, _ in _FURTHER)
+    chosen = order[:total]
+    regimens = [r for r, n, _ in _FURTHER for _ in range(n)][:len(chosen)]
+    rng.shuffle(regimens)
+    detail = {r: d for r, _, d in _FURTHER}
+    for k, reg in zip(chosen, regimens, strict=True):
+        c = course[k]
+        day, kind = starts[k]  # type: ignore[misc]
+        start = int(c["t0"]) + day
+        line = f"{c['pid']}-L2"
+        if kind == "maintenance":
+            status = "cr_mrd_negative" if c["mrdneg"] else "mrd_positive"
+            relnum, remission = c["relnum"], ("cr1", "cr2", "cr3plus")[min(c["relnum"], 2)]
+        elif kind == "relapse":
+            status, relnum, remission = "haematological_relapse", c["relnum"] + 1, ""
+        else:
+            status = "primary_refractory" if c["prim"] else "refractory_relapse"
+            relnum, remission = c["relnum"], ""
+        out["treatment_lines"].append({
+            "line_id": line, "patient_id": c["pid"], "line_start_date": _d(start),
+            "index_line": "0", "regimen": reg, "regimen_detail": detail[reg],
+            "salvage_number": str(c["salv"] + (0 if kind == "maintenance" else 1)),
+            "relapse_number": str(relnum), "disease_status_at_start": status,
+            "remission_number_at_start": remission,
+            "prior_allo_hsct": "1" if (c["prior_hsct"] or c["hsct"] is not None) else "0",
+            "n_prior_allo_hsct": str(int(c["prior_hsct"]) + int(c["hsct"] is not None)),
+            "prior_blinatumomab": "0", "prior_car_t": "0", "tki": "", "n_cycles": "1",
+            "line_end_reason": ""})
+        for row in out["assessments"]:  # dated rows belong to the line of their window (§1)
+            if row["patient_id"] == c["pid"] and row["assessment_date"] >= _d(start):
+                row["line_id"] = line
+        # the pre-line assessment that shows the status at start (CR §3.3), one or two days
+        # before (not on the date of another assessment of the patient, R-KEY-003)
+        taken = {r["assessment_date"] for r in out["assessments"] if r["patient_id"] == c["pid"]}
+        free = [d for d in (_d(start - 2), _d(start - 1)) if d not in taken]
+        if not free:
+            continue
+        pre = {"assessment_id": f"{line}-BL", "patient_id": c["pid"],
+               "assessment_date": free[0], "assessment_reason": "1"}
+        if kind == "maintenance":
+            pre.update(bm_blast_pct="1", pb_blasts="0", emd="0", anc="2.0", plt="150",
+                       mrd_detected="0" if c["mrdneg"] else "1",
+                       mrd_value="0" if c["mrdneg"] else "0.001", **_MRD)
+        else:
+            pre.update(bm_blast_pct="40", pb_blasts="1", emd="0", anc="0.5", plt="30",
+                       wbc="8")
+        out["assessments"].append(pre)
+    # rows of a patient together, in date order (as every reader and exporter keeps them)
+    out["treatment_lines"].sort(key=lambda r: (r["patient_id"], r["line_start_date"]))
+    out["assessments"].sort(key=lambda r: (r["patient_id"], r["assessment_date"]))
 
 
 def _ae(pid: str, line: str, n: int, term: str, onset: int, **kw: Any) -> dict[str, Any]:

@@ -251,19 +251,23 @@ class Derive(_Model):
     a cut of a numeric column into labelled intervals (``cuts`` right-closed, ``labels``), or
     ``cases``: the first case whose ``when`` matches gives the column to copy, ``from`` the
     column for the other rows (e.g. seed 000's response: MRD conversion for lines started in
-    MRD-positive remission, responder flag otherwise)."""
+    MRD-positive remission, responder flag otherwise), or ``when``: a 0/1 flag of a filter."""
 
-    source: str = Field(alias="from")
+    source: str | None = Field(default=None, alias="from")
     map: dict[str | int, str | int] | None = None
     cuts: list[float] | None = None
     labels: list[str] | None = None
     cases: list[Case] | None = None
+    when: Filter | None = Field(default=None, description="a 0/1 flag: 1 where the filter "
+                                "matches (e.g. a later line recorded: NEXTLNDT not_missing)")
     default: str | int | None = None
 
     @model_validator(mode="after")
     def _map_or_cut(self) -> Derive:
-        if sum(x is not None for x in (self.map, self.cuts, self.cases)) != 1:
-            raise ValueError("give exactly one of map, cuts or cases")
+        if sum(x is not None for x in (self.map, self.cuts, self.cases, self.when)) != 1:
+            raise ValueError("give exactly one of map, cuts, cases or when")
+        if self.when is None and self.source is None:
+            raise ValueError("'from' (the source column) is required for map, cuts and cases")
         if self.cuts is not None and (self.labels is None
                                       or len(self.labels) != len(self.cuts) + 1):
             raise ValueError("cuts need labels with one more entry than cuts")
@@ -640,7 +644,10 @@ def column_refs(plan: Plan) -> Iterator[tuple[str, str]]:
     for i, f in enumerate(plan.population):
         yield f"population[{i}].column", f.column
     for name, d in plan.derive.items():
-        yield f"derive.{name}.from", d.source
+        if d.source is not None:
+            yield f"derive.{name}.from", d.source
+        if d.when is not None:
+            yield f"derive.{name}.when.column", d.when.column
         for j, case in enumerate(d.cases or ()):
             yield f"derive.{name}.cases[{j}].when.column", case.when.column
             yield f"derive.{name}.cases[{j}].from", case.source

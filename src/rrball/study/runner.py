@@ -143,6 +143,9 @@ def _label(v: Any) -> str:
 
 
 def _derive(frame: pd.DataFrame, spec: Derive) -> pd.Series:
+    if spec.when is not None:
+        return _mask(frame, spec.when).fillna(False).astype(bool).astype(int)
+    assert spec.source is not None
     src = frame[spec.source]
     if spec.map is not None:
         table = {_label(k): v for k, v in spec.map.items()}
