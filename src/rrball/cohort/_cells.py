@@ -61,8 +61,28 @@ def _all_str(raw: ObjArr) -> bool:
     return len(raw) > 0 and pd.api.types.infer_dtype(raw, skipna=False) == "string"
 
 
+# an identifier (``schema.ID_PATTERN``) and identifiers joined by NUL characters
+_ID_TEXT = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"
+_IDS_JOINED = re.compile(rf"{_ID_TEXT}(?:\x00{_ID_TEXT})*")
+
+
+def _all_ids(cells: ObjArr) -> bool:
+    """Every cell is a ``str`` matching ``ID_PATTERN`` in full (so it is not empty and has no
+    whitespace): one regular-expression pass over the NUL-joined cells. False when unsure."""
+    if not len(cells) or not _all_str(cells):
+        return False
+    joined = "\x00".join(cells)
+    # a NUL inside a cell would look like a separator
+    return joined.count("\x00") == len(cells) - 1 and _IDS_JOINED.fullmatch(joined) is not None
+
+
 def missing_mask(raw: ObjArr, na_tokens: frozenset[str]) -> npt.NDArray[np.bool_]:
     """Empty cells and ``na_tokens`` are missing (§0); sentinels such as 99 are not."""
+    if len(raw) > 4096 and _all_ids(raw):
+        # identifier-like cells (ids, numbers, ISO dates): ``v.strip()`` is ``v`` and not "",
+        # so a cell is missing exactly when it is an na token
+        return np.asarray(pd.Series(raw, dtype=object).isin(sorted(na_tokens)).to_numpy(),
+                          dtype=bool)
     if len(raw) > 4096 and _all_str(raw):
         # same rule on str cells (none is NA): ``v.strip()`` is "" or an na token; one pass
         # over the cells is cheaper than finding the distinct values of an id-like column
@@ -298,9 +318,18 @@ def parse_column(col: Column, raw: ObjArr, st: ParseSettings,
         extra[f"{col.name}__prec"] = pd.Series(u_prec[pcodes], dtype=object)
         return pd.Series(u_text[pcodes], dtype=object), miss | badm, bads, extra
     # str
-    s = _stripped(raw, miss)
+    ids_ok = bool(col.pattern) and col.name != "kmt2a_partner" and n > 4096 \
+        and _all_ids(raw[~miss])
+    if ids_ok:
+        # every present cell already matches ID_PATTERN (R-KEY pattern rule: no bad cell) and
+        # has no whitespace to strip
+        kept = np.full(n, None, dtype=object)
+        kept[~miss] = raw[~miss]
+        s = pd.Series(kept, dtype=object)
+    else:
+        s = _stripped(raw, miss)
     badm = np.zeros(n, dtype=bool)
-    if col.pattern:
+    if col.pattern and not ids_ok:
         from rrball.cohort.schema import ID_PATTERN
 
         if col.name == "kmt2a_partner":

@@ -208,44 +208,61 @@ _BOOLS = {"bm_sample_adequate", "pb_blasts", "plt_transfusion_independent", "mrd
 
 def _assessment_keys(asm: pd.DataFrame) -> tuple[list[int], list[Assessment]]:
     """Each assessment's clinical inputs (``_assessment``) as an id into a list of distinct
-    ``Assessment`` objects (equal measurements share one derivation)."""
+    ``Assessment`` objects (equal measurements share one derivation).
+
+    Ids are numbered in order of first appearance and each object is built from the first row
+    with its inputs, as a dict keyed by the tuple of inputs would give; rows are grouped by
+    combining per-column integer codes (equal floats, including 0.0 and -0.0, share a code; a
+    missing value has its own code) instead of hashing a tuple per row."""
     n = len(asm)
-    cols: dict[str, list[Any]] = {}
+    cols: dict[str, npt.NDArray[np.object_]] = {}
+    key = np.zeros(n, dtype=np.int64)
+
+    def combine(codes: npt.NDArray[np.int64], m: int) -> None:
+        # codes in -1..m-1 (-1: missing); keep the combined key dense so it cannot overflow
+        nonlocal key
+        key = np.asarray(pd.factorize(key * (m + 1) + codes + 1)[0], dtype=np.int64)
+
     for name in _A_FIELDS:
-        if name == "mrd_scale":
+        if name == "mrd_scale":  # a function of mrd_value, mrd_lod and mrd_unit (below)
             continue
         if name not in asm:
-            cols[name] = [None] * n
+            cols[name] = np.full(n, None, dtype=object)
             continue
         s = asm[name]
         if name in _FLOATS:
             v = s.to_numpy(dtype=np.float64, na_value=np.nan)
             obj = v.astype(object)
             obj[np.isnan(v)] = None
-            cols[name] = obj.tolist()
+            codes, uniq = pd.factorize(v)  # NaN -> -1
+            combine(np.asarray(codes, dtype=np.int64), len(uniq))
         elif name in _BOOLS:
             a = s.to_numpy(dtype=object)
             obj = np.full(n, None, dtype=object)
-            obj[a == "yes"] = True
-            obj[a == "no"] = False
-            cols[name] = obj.tolist()
+            yes, no = a == "yes", a == "no"
+            obj[yes] = True
+            obj[no] = False
+            combine(np.where(yes, 0, np.where(no, 1, -1)).astype(np.int64), 2)
         else:
             # validated code columns hold a code string or a missing value
             if name == "mrd_sample":
                 s = s.map(_MRD_SAMPLE)
             obj = s.to_numpy(dtype=object).copy()
             obj[~s.notna().to_numpy()] = None
-            cols[name] = obj.tolist()
-    mv = np.array([x is not None for x in cols["mrd_value"]], dtype=bool)
-    ml = np.array([x is not None for x in cols["mrd_lod"]], dtype=bool)
-    unit = np.array(cols["mrd_unit"], dtype=object)
-    frac = np.array([u is None or u == "fraction_of_nucleated_cells" for u in unit], dtype=bool)
-    cols["mrd_scale"] = ["fraction" if k else None for k in (mv | ml) & frac]
-    ids: dict[tuple[Any, ...], int] = {}
-    out = [ids.setdefault(k, len(ids))
-           for k in zip(*(cols[f] for f in _A_FIELDS), strict=True)]
-    objs = [Assessment(**dict(zip(_A_FIELDS, k, strict=True))) for k in ids]
-    return out, objs
+            codes, uniq = pd.factorize(obj)  # None -> -1
+            combine(np.asarray(codes, dtype=np.int64), len(uniq))
+        cols[name] = obj
+    mv = ~pd.isna(cols["mrd_value"])  # the float columns hold floats or None
+    ml = ~pd.isna(cols["mrd_lod"])
+    unit = cols["mrd_unit"]  # code strings or None
+    frac = pd.isna(unit) | (unit == "fraction_of_nucleated_cells")
+    scale = np.full(n, None, dtype=object)
+    scale[(mv | ml) & frac] = "fraction"
+    cols["mrd_scale"] = scale
+    ids = key if n else np.zeros(0, dtype=np.int64)
+    _, first = np.unique(ids, return_index=True)  # ids are 0..k-1 in order of appearance
+    objs = [Assessment(**{f: cols[f][j] for f in _A_FIELDS}) for j in first]
+    return ids.tolist(), objs
 
 
 def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
@@ -355,10 +372,7 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
     reld_j = np.full(n, -1, dtype=np.intp)
     flags = np.zeros((n, 5), dtype=bool)  # in_rem, any_eval, mrd_eval, mrd_neg, mrd_neg_emd
     neg_end = np.zeros(n, dtype=bool)
-    r_line: list[int] = []
-    r_asm: list[int] = []
-    r_res: list[ResponseResult] = []
-    r_win: list[bool] = []
+    r_res: list[ResponseResult] = []  # one per (line, assessment j in its follow-up range)
     t0_l, wend_l, hs_l = t0.tolist(), wend.tolist(), hs.tolist()
     rel_lv: list[str | None] = [None] * n  # level of the derived relapse (RELSITE)
     relh_j = np.full(n, -1, dtype=np.intp)  # first derived relapse after HSCT day 0
@@ -391,14 +405,14 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
         we = wend_l[i]
         any_eval = mrd_eval = mrd_neg = mrd_neg_emd = False
         for j in range(int(hi_base[i]), int(hi_post[i])):
-            res = derive(a_ids[j], state, neg)
+            res = cache.get((a_ids[j], state, neg))  # derive() without the call
+            if res is None:
+                res = derive(a_ids[j], state, neg)
             d = day_l[j]
             in_win = d <= we
-            r_line.append(i)
-            r_asm.append(j)
             r_res.append(res)
-            r_win.append(in_win)
             level = res.level
+            is_resp = res.is_response  # a property of the level: read once
             if level not in ("NOT_EVALUABLE", "INDETERMINATE"):
                 if in_win:
                     any_eval = True
@@ -407,11 +421,11 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
                         if best is None or rank > best:
                             best = rank
                             best_j[i], best_lv[i], best_mrd[i] = j, level, res.mrd_suffix
-                    if res.is_response and rdt == np.inf:
+                    if is_resp and rdt == np.inf:
                         rdt, resp_j[i] = d, j
                 if d < h_i:
                     pre_hs = res
-                if res.is_response:
+                if is_resp:
                     neg = (neg and state in _CRF) or bool(res.mrd_negative)
                 elif res.is_relapse:
                     neg = False
@@ -421,7 +435,7 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
                         if d > h_i and relh_j[i] < 0:
                             relh_j[i] = j
                 state = level
-            if in_win and res.is_response and res.mrd_suffix not in (None, "_MRDUNK"):
+            if in_win and is_resp and res.mrd_suffix not in (None, "_MRDUNK"):
                 mrd_eval = True
                 if res.mrd_negative:
                     mrd_neg = True
@@ -619,8 +633,13 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
                         col(tl, "_row", nlh_j), nlh_j >= 0, jimp(tl, "line_start_date", nlh_j)),
     }
     out = pd.DataFrame(cols) if n else pd.DataFrame()
-    r_i = np.asarray(r_line, dtype=np.intp)
-    r_j = np.asarray(r_asm, dtype=np.intp)
+    # the (line, assessment) pairs of the loop above, in its order: line i, then
+    # j = hi_base[i] … hi_post[i] - 1; INWINDOW is its ``day <= WINDEND`` test
+    cnt = (hi_post - hi_base).astype(np.intp)
+    r_i = np.repeat(np.arange(n, dtype=np.intp), cnt)
+    r_j = (np.arange(int(cnt.sum()), dtype=np.intp)
+           - np.repeat(np.cumsum(cnt) - cnt - hi_base.astype(np.intp), cnt))
+    r_win = a_d[r_j] <= wend[r_i] if len(r_j) else np.zeros(0, dtype=bool)
     resp = pd.DataFrame({
         "LINEID": line_id[r_i], "ASSESSID": a_id[r_j] if len(r_j) else [],
         "ADT": _to_dates(a_d[r_j]) if len(r_j) else [],

@@ -26,14 +26,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from rrball._yaml import path_text, read_yaml
 from rrball.cohort.schema import TABLES
 from rrball.cohort.validation import RawTable, make_issue
 from rrball.errors import CohortIssue, RRBallError
@@ -227,27 +226,7 @@ class MappingSpec(_Model):
 # ---- reading with line numbers -------------------------------------------------------------------
 
 
-def _path_text(path: Sequence[str | int]) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-def _build(node: yaml.Node, path: tuple[str | int, ...], lines: dict[str, int],
-           loader: yaml.SafeLoader) -> Any:
-    lines.setdefault(_path_text(path), node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for k_node, v_node in node.value:
-            key = loader.construct_object(k_node, deep=True)
-            key = str(key) if not isinstance(key, str) else key
-            lines[_path_text((*path, key))] = k_node.start_mark.line + 1
-            out[key] = _build(v_node, (*path, key), lines, loader)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(v, (*path, i), lines, loader) for i, v in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+_path_text = path_text
 
 
 def _aliased(loc: Sequence[str | int]) -> tuple[str | int, ...]:
@@ -261,17 +240,11 @@ def parse_mapping(text: str, *, source: str = "mapping") -> MappingSpec:
     Beyond the shape (pydantic), checks that each table is a model table and each column a
     column of that table (data-dictionary.md §2.5–2.11).
     """
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise MappingError([MappingIssue(mark.line + 1 if mark else None, "",
-                                         f"YAML syntax: {getattr(exc, 'problem', exc)}")],
-                           source=source) from None
-    if node is None:
-        raise MappingError([MappingIssue(1, "", "the mapping is empty")], source=source)
-    lines: dict[str, int] = {}
-    data = _build(node, (), lines, yaml.SafeLoader(""))
+    data, lines, problems = read_yaml(text)
+    if problems:
+        raise MappingError([MappingIssue(line, path, "the mapping is empty"
+                                         if msg == "the file is empty" else msg)
+                            for line, path, msg in problems], source=source)
     if not isinstance(data, dict):
         raise MappingError([MappingIssue(1, "", "the mapping must be a YAML mapping")],
                            source=source)

@@ -305,7 +305,8 @@ def choice_labels(list_name: str) -> dict[str, str]:
     return {raw: _humanise(code) for raw, code in codes.items()}
 
 
-def _list_of(col: Column) -> str | None:
+def list_of(col: Column) -> str | None:
+    """The §2.2 code list of a column (``yn`` for bool, ``tri``, the column's list), or None."""
     if col.kind == "bool":
         return "yn"
     if col.kind == "tri":
@@ -588,7 +589,7 @@ def _field_rows(table: str, units: Mapping[str, str]) -> list[list[str]]:
                               "branching": BRANCHING.get(key, "")}
         notes: list[str] = []
         annotations: list[str] = []
-        lst = _list_of(col)
+        lst = list_of(col)
         if col.kind == "bool":
             kw["type"] = "yesno"
         elif lst is not None:
@@ -760,7 +761,7 @@ def redcap_records(tables: Mapping[str, pd.DataFrame], dictionary: pd.DataFrame,
                     continue
                 spec = TABLES[table].columns[col]
                 fld = field_name(table, col)
-                lst = _list_of(spec)
+                lst = list_of(spec)
                 if spec.kind == "set" and lst is not None:
                     for code in v.split(";"):
                         rec[f"{fld}___{_raw_code(lst, code)}"] = "1"

@@ -8,6 +8,8 @@ them on a one-row frame (``check_rows``).
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -105,16 +107,38 @@ def unique_ids(t: Tables, meta: Mapping[str, Any]) -> list[Finding]:
             continue
         df = t[table]
         ids = df[col]
-        # normalise each distinct id once (strip, lower case), then compare integer keys
-        codes, uniq = pd.factorize(ids)
-        ncodes = pd.factorize(pd.Series([str(x).strip().lower() for x in uniq],
-                                        dtype=object))[0]
-        key = np.append(ncodes, -1)[codes]  # missing ids (-1) -> -1
+        # normalise (strip, lower case), then compare integer keys
+        key = _normalised_key(ids)
         norm = pd.Series(key, index=df.index)
-        dup = norm.duplicated(keep="first").to_numpy() & (codes >= 0)
+        dup = norm.duplicated(keep="first").to_numpy() & (key >= 0)
         out += _f(table, df, dup, col, rid, "identifier not unique (case and spaces ignored)",
                   conflict=_first_row_conflict(table, norm, df["_row"]))
     return out
+
+
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # the ASCII characters str.strip removes
+
+
+def _normalised_key(ids: pd.Series) -> npt.NDArray[np.intp]:
+    """Integer key of ``str(x).strip().lower()`` per row, -1 for a missing id (the
+    normalisation of R-KEY-001…006/010; equal keys = colliding ids).
+
+    Fast path: present ids that are ASCII text without whitespace are joined by NUL characters
+    and lower-cased at once (ASCII case mapping is per character, nothing to strip)."""
+    vals = ids.to_numpy(dtype=object)
+    present = ids.notna().to_numpy()
+    have = vals[present]
+    if len(have) and pd.api.types.infer_dtype(have, skipna=False) == "string":
+        joined = "\x00".join(have)
+        if joined.isascii() and joined.count("\x00") == len(have) - 1 and not any(
+                c in joined for c in _ASCII_SPACE):
+            key = np.full(len(vals), -1, dtype=np.intp)
+            key[present] = pd.factorize(pd.Series(joined.lower().split("\x00"),
+                                                  dtype=object))[0]
+            return key
+    codes, uniq = pd.factorize(ids)
+    ncodes = pd.factorize(pd.Series([str(x).strip().lower() for x in uniq], dtype=object))[0]
+    return np.asarray(np.append(ncodes, -1)[codes], dtype=np.intp)  # missing ids (-1) -> -1
 
 
 def _first_row_conflict(table: str, norm: pd.Series, rows: pd.Series,
@@ -1532,6 +1556,83 @@ def run_all(tables: Tables, meta: Mapping[str, Any]) -> list[Finding]:
     finally:
         _PCODES.clear()
     return out
+
+
+# Rules the second process runs (with the derived rules) when ``run_checked`` splits the work;
+# about half of the cost of all rules on a large cohort.
+_CHILD_RULES = frozenset({"unique_ids", "dated_rows_vs_lines", "references"})
+_PARALLEL_MIN_ROWS = 300_000
+
+
+def _two_cores() -> bool:
+    """Fork a helper process? Only on Linux with two usable cores, when the calling process
+    runs no other thread (forking a threaded process can deadlock the child) and the user did
+    not ask for one process (``RRBALL_WORKERS=1``)."""
+    if sys.platform != "linux" or not hasattr(os, "sched_getaffinity"):
+        return False
+    if os.environ.get("RRBALL_WORKERS", "").strip() == "1":
+        return False
+    import threading
+
+    if threading.active_count() > 1:
+        return False
+    return len(os.sched_getaffinity(0)) >= 2
+
+
+def _child_run(conn: Any, tables: Tables, meta: Mapping[str, Any], derived: bool) -> None:
+    """Forked child: the ``_CHILD_RULES`` (and the derived rules, speculatively) -> pipe."""
+    try:
+        found = [r(tables, meta) for r in RULES if r.__name__ in _CHILD_RULES]
+        der = run_derived(tables, meta) if derived else None
+        conn.send(("ok", found, der))
+    except BaseException:  # the parent runs the same rules again and raises there
+        conn.send(("failed", None, None))
+    finally:
+        conn.close()
+
+
+def run_checked(tables: Tables, meta: Mapping[str, Any], derived: bool,
+                ) -> tuple[list[Finding], list[Finding] | None]:
+    """``run_all`` and, when ``derived``, ``run_derived`` (the caller uses the latter only if
+    no error was found): the same findings in the same order as calling them one after the
+    other. On Linux with two cores and a large cohort, a forked process runs a part of the
+    rules at the same time (the tables are shared copy-on-write, only findings are pickled);
+    any failure there falls back to running everything here."""
+    n = sum(len(df) for df in tables.values())
+    if n < _PARALLEL_MIN_ROWS or not _two_cores():
+        return run_all(tables, meta), (run_derived(tables, meta) if derived else None)
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child_run, args=(send, tables, meta, derived), daemon=True)
+    try:
+        proc.start()
+    except OSError:
+        return run_all(tables, meta), (run_derived(tables, meta) if derived else None)
+    send.close()
+    mine: dict[str, list[Finding]] = {}
+    ok = True
+    try:
+        for r in RULES:
+            if r.__name__ not in _CHILD_RULES:
+                mine[r.__name__] = r(tables, meta)
+    except Exception:
+        ok = False  # run again in order below, so that the first failing rule raises
+    finally:
+        _PCODES.clear()
+        try:
+            msg = recv.recv()
+        except (EOFError, OSError):
+            msg = ("failed", None, None)
+        recv.close()
+        proc.join()
+    if not ok or msg[0] != "ok":
+        return run_all(tables, meta), (run_derived(tables, meta) if derived else None)
+    theirs: list[list[Finding]] = msg[1]
+    out: list[Finding] = []
+    for r in RULES:  # findings in rule order, as ``run_all`` gives them
+        out += theirs.pop(0) if r.__name__ in _CHILD_RULES else mine[r.__name__]
+    return out, msg[2]
 
 
 def check_rows(tables: Tables, meta: Mapping[str, Any] | None = None) -> list[Finding]:

@@ -163,30 +163,44 @@ def make_issue(
 
 
 def finding_issues(f: Finding, tables: Mapping[str, ParsedTable]) -> list[CohortIssue]:
-    """Expand a finding to one record per position, with raw values and source rows."""
+    """Expand a finding to one record per position, with raw values and source rows.
+
+    The records of ``make_issue`` with what is the same for every position (column name,
+    redaction, fix) worked out once: a finding may cover every patient (R-PRIV-004)."""
     pt = tables[f.table]
     pos = np.asarray(f.positions, dtype=np.intp)
+    col = f.column
+    rule_id, severity, label, source = f.rule_id, f.severity, pt.label, pt.source
+    fix = FIXES.get(rule_id, _DEFAULT_FIX)
+    tail = f" [{rule_id}]. Fix: {fix}"
+    priv = rule_id.startswith("R-PRIV-00") and rule_id != "R-PRIV-003"
+    redact = col is not None and (col in pt.redacted or priv)
+    raw = pt.raw.get(col) if col is not None and not redact else None
+    shown_all = None if col is None else pt.header_names.get(col, col)
+    named = pt.source_column
+    problems = f.problem
+    conflicts = f.conflict
+    rows = pt.rows[pos].tolist()
     out = []
-    for k, i in enumerate(pos):
-        i = int(i)
-        col = f.column
-        shown = None
+    for k, i in enumerate(pos.tolist()):
+        row = int(rows[k])
         value: str | None = None
+        where = f"{label} row {row}"
+        shown = None
         if col is not None:
-            shown = pt.header_names.get(col, col)
-            if pt.source_column is not None:
-                shown = pt.source_column(i, col)
-            priv = f.rule_id.startswith("R-PRIV-00") and f.rule_id != "R-PRIV-003"
-            if col in pt.redacted or priv:
+            shown = named(i, col) if named is not None else shown_all
+            if redact:
                 value = REDACTED
-            elif col in pt.raw:
-                value = _clip(pt.raw[col][i])
-        problem = f.problem if isinstance(f.problem, str) else f.problem[k]
-        conflict = None if f.conflict is None else f.conflict[k]
-        out.append(make_issue(
-            table=pt.label, row=int(pt.rows[i]), column=shown, value=value, rule_id=f.rule_id,
-            severity=f.severity, problem=problem, source=pt.source, conflict=conflict,
-        ))
+            elif raw is not None:
+                value = _clip(raw[i])
+        if shown is not None:
+            where += f", {shown}" if value is None else f", {shown} = {value}"
+        problem = problems if isinstance(problems, str) else problems[k]
+        msg = f"{where}: {problem}{tail}"
+        conflict = None if conflicts is None else conflicts[k]
+        if conflict:
+            msg = msg.rstrip(".") + f" (conflicts with {conflict})."
+        out.append(CohortIssue(label, row, shown, value, rule_id, severity, msg, fix, source))
     return out
 
 
@@ -330,11 +344,14 @@ def validate_tables(
                                  source=meta_source))
     if run_rules and not any(i.severity == "E" and i.rule_id in _STRUCTURAL for i in issues):
         frames = {k: v.frame for k, v in parsed.items()}
-        for f in rules_mod.run_all(frames, meta):
+        # rules on derived labels (§3.4 R-XF-007/034/041/042) need valid inputs: computed
+        # with the others when there is no error so far, used only if the rules add none
+        found, derived = rules_mod.run_checked(
+            frames, meta, derived=not any(i.severity == "E" for i in issues))
+        for f in found:
             issues += finding_issues(f, parsed)
-        # rules on derived labels (§3.4 R-XF-007/034/041/042) need valid inputs
-        if not any(i.severity == "E" for i in issues):
-            for f in rules_mod.run_derived(frames, meta):
+        if derived is not None and not any(i.severity == "E" for i in issues):
+            for f in derived:
                 issues += finding_issues(f, parsed)
     errors = _sorted([i for i in issues if i.severity == "E"])
     warnings = _sorted([i for i in issues if i.severity != "E"])

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -32,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from rrball._yaml import path_text, read_yaml
 from rrball.cohort.schema import CODE_LISTS
 from rrball.errors import PlanError, PlanIssue
 
@@ -527,58 +527,15 @@ class Plan(_Model):
 
 # ---- YAML with line numbers ----------------------------------------------------------------------
 
-
-def _path_text(path: Sequence[str | int]) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-def _build(node: yaml.Node, path: tuple[str | int, ...], lines: dict[str, int],
-           loader: yaml.SafeLoader, issues: list[PlanIssue]) -> Any:
-    lines.setdefault(_path_text(path), node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for k_node, v_node in node.value:
-            key = loader.construct_object(k_node, deep=True)
-            if isinstance(key, (list, dict)):
-                issues.append(PlanIssue(k_node.start_mark.line + 1, _path_text(path),
-                                        "a key must be a plain name"))
-                continue
-            if key in out:
-                issues.append(PlanIssue(k_node.start_mark.line + 1, _path_text((*path, key)),
-                                        f"duplicate key {key!r}"))
-            sub = (*path, key)
-            lines[_path_text(sub)] = k_node.start_mark.line + 1
-            out[key] = _build(v_node, sub, lines, loader, issues)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(v, (*path, i), lines, loader, issues) for i, v in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+_path_text = path_text
 
 
 def _read_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise PlanError([PlanIssue(line, "", f"YAML syntax: {exc.problem}")],
-                        source=source) from None
-    except yaml.YAMLError as exc:
-        raise PlanError([PlanIssue(None, "", f"YAML: {exc}")], source=source) from None
-    if node is None:
-        raise PlanError([PlanIssue(1, "", "the plan is empty")], source=source)
-    lines: dict[str, int] = {}
-    issues: list[PlanIssue] = []
-    loader = yaml.SafeLoader("")
-    try:
-        data = _build(node, (), lines, loader, issues)
-    except yaml.YAMLError as exc:
-        raise PlanError([PlanIssue(None, "", f"YAML: {exc}")], source=source) from None
-    if issues:
-        raise PlanError(issues, source=source)
+    data, lines, problems = read_yaml(text)
+    if problems:
+        raise PlanError([PlanIssue(line, path, "the plan is empty" if msg == "the file is empty"
+                                   else msg) for line, path, msg in problems],
+                        source=source)
     return data, lines
 
 

@@ -40,7 +40,6 @@ from rrball.cohort.schema import (
     MRD_SCALES,
     TABLES,
     UNIT_FACTORS,
-    Column,
     normalise_name,
 )
 from rrball.cohort.validation import REDACTED, RawTable
@@ -301,14 +300,7 @@ def _is_identifier(name: str, dfield: _Field | None) -> bool:
     return dfield is not None and dfield.identifier and name != "pt_birth_date"
 
 
-def _list_of(col: Column) -> str | None:
-    if col.kind == "bool":
-        return "yn"
-    if col.kind == "tri":
-        return "tri"
-    if col.kind in ("enum", "set"):
-        return col.codes or col.name
-    return None
+_list_of = rc.list_of  # the code list of a column (shared with the dictionary writer)
 
 
 # ---- parsing the export --------------------------------------------------------------------------
