@@ -133,7 +133,8 @@ def test_published_numbers_are_compared(result: Any) -> None:
 @pytest.mark.parametrize("bad, where", [
     ("terms: [sos_vodd]", "unknown AE term 'sos_vodd'"),
     ("criteria: {sos_vod: seattle}", "unknown criteria set 'seattle'"),
-    ("grades: [0]", "thresholds from 1 to 5"),
+    ("grades: [0]", "a threshold from 1 to 5"),
+    ("grades: [\"4-3\"]", "a threshold from 1 to 5"),
 ])
 def test_bad_toxicity_spec_is_a_located_plan_error(bad: str, where: str) -> None:
     text = f"""study: {{id: t, title: t}}
@@ -159,3 +160,42 @@ def test_chi_square_p_is_compared_like_seed_003() -> None:
     assert comp.loc["P1", "reproduced"] == pytest.approx(0.05580, abs=5e-5)
     assert comp.loc["P1", "within"] == "yes"
 
+
+
+def test_ungraded_diagnosis_counts_at_any_grade_and_bands_exclude_grade_5() -> None:
+    """Modified Seattle and Baltimore diagnose SOS/VOD without a severity grade (MAXGRADE
+    empty, DIAGFL = Y): such a line counts at 'any grade' and is reported, not counted, at
+    higher grades; '3-4' leaves grade 5 out (seed 001 quotes grade 3-4 AEs)."""
+    a = synthetic_cohort("seed003", seed=3).analysis_table()
+    orig = a[a["REGIMEN"] == "mini_hcvd_ino"]
+    rows = []
+    for i, (_, r) in enumerate(orig.head(3).iterrows()):
+        rows.append({"USUBJID": r["USUBJID"], "LINEID": r["LINEID"], "TERM": "sos_vod",
+                     "CRITSET": "modified_seattle", "MAXGRADE": None, "DIAGFL": "Y",
+                     "PRIMFL": "N"})
+        rows.append({"USUBJID": r["USUBJID"], "LINEID": r["LINEID"], "TERM": "infection",
+                     "CRITSET": "ctcae_v5", "MAXGRADE": 5 if i == 0 else 3, "DIAGFL": "Y",
+                     "PRIMFL": "Y"})
+    text = """study: {id: t, title: t}
+analyses:
+  - id: v
+    type: toxicity
+    terms: [sos_vod]
+    criteria: {sos_vod: modified_seattle}
+    grades: [1, 3]
+    any_term: false
+  - id: i
+    type: toxicity
+    terms: [infection]
+    grades: [3, "3-4"]
+    any_term: false
+"""
+    res = run_plan(parse_plan(text), _WithToxicity(pd.DataFrame(rows)))
+    t = res.steps[0].output.extra["table"]
+    assert (_row(t, "sos_vod", "any grade", "All")[["k", "n"]] == [3, 108]).all()
+    assert (_row(t, "sos_vod", "grade >= 3", "All")[["k", "n"]] == [0, 108]).all()
+    assert any("3 line(s) diagnosed without a severity grade" in w
+               for w in res.steps[0].output.warnings)
+    t = res.steps[1].output.extra["table"]
+    assert _row(t, "infection", "grade >= 3", "All")["k"] == 3
+    assert _row(t, "infection", "grade 3-4", "All")["k"] == 2

@@ -680,13 +680,30 @@ def _run_listing(spec: Listing, ctx: AnalysisContext) -> StepOutput:
 ANY_TERM = "any"
 
 
-def _grade_label(g: int) -> str:
-    return "any grade" if g == 1 else f"grade >= {g}"
+def _grade_band(g: int | str) -> tuple[int, int]:
+    """A plan grade: ``3`` = grade 3 or more; ``"3-4"`` = grades 3 to 4 (grade 5 excluded)."""
+    if isinstance(g, int):
+        return g, 5
+    lo, _, hi = str(g).partition("-")
+    return int(lo), int(hi or 5)
+
+
+def _grade_label(g: int | str) -> str:
+    lo, hi = _grade_band(g)
+    if hi == 5:
+        return "any grade" if lo == 1 else f"grade >= {lo}"
+    return f"grade {lo}" if lo == hi else f"grade {lo}-{hi}"
+
+
+#: a line with an episode diagnosed under a criteria set that gives no severity grade
+#: (modified Seattle, Baltimore; an EBMT diagnosis without severity): counts at "any grade"
+DIAGNOSED_UNGRADED = 0.5
 
 
 def _line_grades(tox: pd.DataFrame, term: str, spec: Toxicity) -> tuple[pd.Series, str]:
     """Maximum grade per (USUBJID, LINEID) for one term (or every term for ``any``) under the
-    chosen criteria set; the set's name for the table."""
+    chosen criteria set, ``DIAGNOSED_UNGRADED`` for a diagnosis without a grade; the set's
+    name for the table."""
     if term == ANY_TERM:
         terms = spec.terms if spec.terms is not None else sorted(tox["TERM"].unique())
         parts = [_line_grades(tox, t, spec)[0] for t in terms]
@@ -705,6 +722,9 @@ def _line_grades(tox: pd.DataFrame, term: str, spec: Toxicity) -> tuple[pd.Serie
         sets = sorted(rows["CRITSET"].dropna().astype(str).unique())
         label = " / ".join(sets) if sets else "primary set"
     grades = pd.to_numeric(rows["MAXGRADE"], errors="coerce")
+    if "DIAGFL" in rows:
+        ungraded = grades.isna() & (rows["DIAGFL"] == "Y")
+        grades = grades.where(~ungraded, DIAGNOSED_UNGRADED)
     return grades.groupby([rows["USUBJID"], rows["LINEID"]]).max(), label
 
 
@@ -732,7 +752,13 @@ def _run_toxicity(spec: Toxicity, ctx: AnalysisContext) -> StepOutput:
         per_line, critset = _line_grades(ctx.toxicity, term, spec)
         grade = per_line.reindex(keys).fillna(0.0).to_numpy()  # no episode = grade 0
         for g in spec.grades:
-            hit = grade >= g
+            lo, hi = _grade_band(g)
+            band = _grade_label(g)
+            hit = ((grade >= lo) & (grade <= hi)) | ((grade == DIAGNOSED_UNGRADED) & (lo == 1))
+            unknown = int(((grade == DIAGNOSED_UNGRADED) & (lo > 1)).sum())
+            if unknown:
+                warn.append(f"{term}, {band}: {unknown} line(s) diagnosed without a severity "
+                            f"grade ({critset}) are not counted")
             cells = [(ALL, hit)]
             if group is not None:
                 cells += [(lv, hit[group == lv]) for lv in levels]
@@ -741,13 +767,13 @@ def _run_toxicity(spec: Toxicity, ctx: AnalysisContext) -> StepOutput:
                 table = pd.crosstab(group, hit)
                 if table.shape == (len(levels), 2):
                     p_value = _test_p(table, spec.test)
-                results[f"p|{term}|{g}"] = p_value
+                results[f"p|{term}|{band}"] = p_value
             for lv, h in cells:
                 if len(h) == 0:
                     continue
                 prop = proportion_ci(int(h.sum()), len(h), method=method, conf_level=cl)
-                results[f"{term}|{g}|{lv}"] = prop
-                rows.append({"term": term, "criteria": critset, "grade": _grade_label(g),
+                results[f"{term}|{band}|{lv}"] = prop
+                rows.append({"term": term, "criteria": critset, "grade": band,
                              "group": lv, "k": prop.x, "n": prop.n,
                              "estimate": prop.estimate * 100, "lower": prop.lower * 100,
                              "upper": prop.upper * 100,
@@ -768,15 +794,15 @@ def _run_toxicity(spec: Toxicity, ctx: AnalysisContext) -> StepOutput:
 def _rep_toxicity(spec: Toxicity, out: StepOutput, c: Compare,
                   ctx: AnalysisContext) -> Reproduced:
     term = c.term or ANY_TERM
-    grade = c.grade or spec.grades[0]
+    band = _grade_label(c.grade if c.grade is not None else spec.grades[0])
     if c.quantity == "p_value":
-        p = out.results.get(f"p|{term}|{grade}")
+        p = out.results.get(f"p|{term}|{band}")
         if not isinstance(p, float):
-            raise NotEstimable(f"no test for term {term!r}, grade >= {grade} (needs 'by')")
+            raise NotEstimable(f"no test for term {term!r}, {band} (needs 'by')")
         return Reproduced(value=p, rule=P_RULE, within=_p_within(c.value, p), note=spec.test)
-    r = out.results.get(f"{term}|{grade}|{c.group or ALL}")
+    r = out.results.get(f"{term}|{band}|{c.group or ALL}")
     if not isinstance(r, ProportionResult):
-        raise NotEstimable(f"no incidence for term {term!r}, grade >= {grade}, group "
+        raise NotEstimable(f"no incidence for term {term!r}, {band}, group "
                            f"{c.group or ALL!r}")
     lo, hi = r.lower * 100, r.upper * 100
     note = f"{r.x}/{r.n}" + (f" (published {c.k}/{c.n})" if c.k is not None and c.n else "")

@@ -294,8 +294,15 @@ class Compare(_Model):
     upper: Quoted | None = None
     k: int | None = Field(default=None, ge=0)
     n: int | None = Field(default=None, ge=1)
-    grade: int | None = Field(default=None, ge=1, le=5,
-                              description="toxicity: the grade threshold (grade >= this)")
+    grade: int | str | None = Field(default=None, description="toxicity: the grade threshold "
+                                    "(3 = grade >= 3) or band ('3-4') of the quoted number")
+
+    @field_validator("grade")
+    @classmethod
+    def _grade_ok(cls, v: int | str | None) -> int | str | None:
+        if v is not None:
+            _check_grade(v)
+        return v
 
 
 class _AnalysisBase(_Model):
@@ -431,6 +438,18 @@ AE_TERMS: tuple[str, ...] = tuple(CODE_LISTS["ae_term"].values())
 GRADE_SETS: tuple[str, ...] = tuple(CODE_LISTS["grade_scale"].values())
 
 
+def _check_grade(g: int | str) -> None:
+    """A toxicity grade: a threshold 1-5 (grade >= g) or a band ``"a-b"`` with 1 <= a <= b <= 5."""
+    if isinstance(g, int):
+        ok = 1 <= g <= 5
+    else:
+        m = re.fullmatch(r"\s*([1-5])\s*-\s*([1-5])\s*", g)
+        ok = m is not None and int(m.group(1)) <= int(m.group(2))
+    if not ok:
+        raise ValueError(f"grade {g!r}: a threshold from 1 to 5 (grade >= g) or a band such "
+                         "as '3-4'")
+
+
 class Toxicity(_AnalysisBase):
     """Toxicity incidence: patients (index lines) with an episode of each AE term reaching each
     grade threshold, overall and per level of ``by``, exact CI and Fisher's test per row.
@@ -443,7 +462,9 @@ class Toxicity(_AnalysisBase):
     type: Literal["toxicity"]
     terms: list[str] | None = Field(default=None, description="AE terms; None = all recorded")
     criteria: dict[str, str] = Field(default_factory=dict)
-    grades: list[int] = Field(default_factory=lambda: [1, 3], min_length=1)
+    grades: list[int | str] = Field(default_factory=lambda: list[int | str]([1, 3]),
+                                    min_length=1,
+                                    description="3 = grade 3 or more; '3-4' = grades 3 to 4")
     by: str | None = None
     any_term: bool = True
     test: TestName = Field(default="fisher", description="test across the groups of by")
@@ -457,8 +478,8 @@ class Toxicity(_AnalysisBase):
             if cs not in GRADE_SETS:
                 raise ValueError(f"{t}: unknown criteria set {cs!r}; sets: "
                                  f"{', '.join(GRADE_SETS)}")
-        if any(g < 1 or g > 5 for g in self.grades):
-            raise ValueError("grades are thresholds from 1 to 5 (grade >= g)")
+        for g in self.grades:
+            _check_grade(g)
         return self
 
 
