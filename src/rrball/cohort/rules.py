@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -1562,6 +1563,7 @@ def run_all(tables: Tables, meta: Mapping[str, Any]) -> list[Finding]:
 # about half of the cost of all rules on a large cohort.
 _CHILD_RULES = frozenset({"unique_ids", "dated_rows_vs_lines", "references"})
 _PARALLEL_MIN_ROWS = 300_000
+_MIN_PATIENCE = 60.0  # seconds the parent waits at least for the forked process
 
 
 def _two_cores() -> bool:
@@ -1572,10 +1574,11 @@ def _two_cores() -> bool:
         return False
     if os.environ.get("RRBALL_WORKERS", "").strip() == "1":
         return False
+    import multiprocessing as mp
     import threading
 
-    if threading.active_count() > 1:
-        return False
+    if threading.active_count() > 1 or mp.current_process().daemon:
+        return False  # a daemonic worker (multiprocessing.Pool) may not have children
     return len(os.sched_getaffinity(0)) >= 2
 
 
@@ -1607,11 +1610,12 @@ def run_checked(tables: Tables, meta: Mapping[str, Any], derived: bool,
     proc = ctx.Process(target=_child_run, args=(send, tables, meta, derived), daemon=True)
     try:
         proc.start()
-    except OSError:
+    except Exception:  # no process (resources, a daemonic caller): everything runs here
         return run_all(tables, meta), (run_derived(tables, meta) if derived else None)
     send.close()
     mine: dict[str, list[Finding]] = {}
     ok = True
+    started = time.monotonic()
     try:
         for r in RULES:
             if r.__name__ not in _CHILD_RULES:
@@ -1620,11 +1624,18 @@ def run_checked(tables: Tables, meta: Mapping[str, Any], derived: bool,
         ok = False  # run again in order below, so that the first failing rule raises
     finally:
         _PCODES.clear()
+        # the child's share takes about as long as ours: a child that has not answered after
+        # ten times that (at least a minute) is stuck (e.g. a lock inherited at fork time)
+        patience = max(_MIN_PATIENCE, 10 * (time.monotonic() - started))
+        msg: Any = ("failed", None, None)
         try:
-            msg = recv.recv()
+            if recv.poll(patience):
+                msg = recv.recv()
         except (EOFError, OSError):
-            msg = ("failed", None, None)
+            pass
         recv.close()
+        if msg[0] != "ok" and proc.is_alive():
+            proc.kill()
         proc.join()
     if not ok or msg[0] != "ok":
         return run_all(tables, meta), (run_derived(tables, meta) if derived else None)
