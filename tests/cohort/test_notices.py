@@ -28,7 +28,9 @@ def test_base_cohort_has_only_its_day_zero_and_cutoff_notices(tmp_path: Path) ->
     assert {i.rule_id for i in items} <= {"R-DER-010", "R-DER-011"}
     # P3 is alive past the 2022-06-30 cut-off: its OS/EFS/DFS/... rows are censored there
     cut = _by(items, "R-DER-010")
-    assert cut and all("P3-L1" in i.message for i in cut)
+    assert [(i.table, i.row, i.column, i.value) for i in cut] == \
+        [("follow_up", 6, "event_date", "2022-10-01")]  # P3's last contact, one per line
+    assert "P3-L1" in cut[0].message and "OS, EFS, DFS" in cut[0].message
     assert all(i.severity == "W" and i.fix == NOTICE_FIXES[i.rule_id] for i in items)
 
 

@@ -183,16 +183,31 @@ def _baseline_and_strata(out: _Out, adsl: pd.DataFrame, t: Mapping[str, pd.DataF
                 f"{r.AGEGR1} by age_cut_rule = {meta.get('age_cut_rule', 'le')}")
 
 
-def _endpoints(out: _Out, adtte: pd.DataFrame) -> None:
+def _endpoints(out: _Out, adtte: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> None:
     """R-DER-007 (imputed date), R-DER-010 (data cut-off), R-DER-011 (AVAL = 0; not for EFS
     induction failures dated t0 by ``efs_failure_timing = t0``, the declared convention)."""
     for r in adtte[adtte["DTIMPFL"] == "Y"].itertuples(index=False):
         out.add("R-DER-007", str(r.SRCDOM), r.SRCROW, str(r.SRCVAR), r.ADT,
                 f"{r.PARAMCD} of line {r.LINEID} uses an imputed (partial) date")
-    for r in adtte[adtte["CNSR"] == 6].itertuples(index=False):
-        out.add("R-DER-010", str(r.SRCDOM), r.SRCROW, str(r.SRCVAR), r.ADT,
-                f"{r.PARAMCD} of line {r.LINEID}: follow-up beyond data_cutoff_date ignored, "
-                "censored at the cut-off")
+    cut = adtte[adtte["CNSR"] == 6]
+    if len(cut):
+        # one notice per line, at the patient's record dated after the cut-off: the last
+        # contact (the endpoints' own source is the metadata cut-off date)
+        fu = tables.get("follow_up")
+        last: dict[str, tuple[Any, Any]] = {}
+        if fu is not None and len(fu):
+            lc = fu[fu["event_type"] == "last_contact"]
+            rows = lc["_row"] if "_row" in lc else pd.Series([None] * len(lc), index=lc.index)
+            last = {str(pid): (row, day) for pid, row, day in zip(
+                lc["patient_id"], rows, lc["event_date"], strict=True)}
+        study = str(adtte["STUDYID"].iloc[0]) if "STUDYID" in adtte and len(adtte) else ""
+        for (usubjid, line), grp in cut.groupby(["USUBJID", "LINEID"], sort=True):
+            pid = str(usubjid)[len(study) + 1:] if study else str(usubjid)
+            row, day = last.get(pid, (None, None))
+            params = ", ".join(dict.fromkeys(str(x) for x in grp["PARAMCD"]))
+            out.add("R-DER-010", "follow_up", row, "event_date", day,
+                    f"follow-up of line {line} beyond data_cutoff_date is not counted: "
+                    f"{params} censored at the cut-off ({_text(grp['ADT'].iloc[0])})")
     # induction failures dated t0 (efs_failure_timing = t0) are the declared convention
     zero = (adtte["AVAL"] == 0) & (adtte["EVNTDESC"] != "INDUCTION FAILURE")
     for r in adtte[zero].itertuples(index=False):
@@ -262,7 +277,7 @@ def derivation_notices(tables: Mapping[str, pd.DataFrame], meta: Mapping[str, An
     asm = tables.get("assessments")
     _responses(out, responses, asm)
     _baseline_and_strata(out, adsl, tables, meta)
-    _endpoints(out, adtte)
+    _endpoints(out, adtte, tables)
     _toxicity(out, toxicity)
     _relapse_sources(out, adsl, responses, tables)
     _mrd_methods(out, asm, meta)
