@@ -101,3 +101,32 @@ def test_parallel_and_serial_runs_give_the_same_comparison(tmp_path: Path) -> No
     for a, b in zip(one, two, strict=True):
         assert a.summary == b.summary
         pd.testing.assert_frame_equal(a.comparison, b.comparison)
+
+
+def test_unwritable_output_is_a_message_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert run(monkeypatch, "run", "seed_002", "--out", str(blocker / "x"),
+               "--format", "html") == 1
+    err = capsys.readouterr().err
+    assert "cannot write the reports" in err and "Traceback" not in err
+
+
+def test_studies_reports_a_failing_plan_and_still_summarises(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from rrball.cli import run as run_mod
+
+    real = run_mod.bundled_plans()
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("study: {id: broken, title: b}\nanalyses: []\n")
+    plans = {"broken": broken, "seed_002": real["seed_002"]}
+    monkeypatch.setattr(run_mod, "bundled_plans", lambda: plans)
+    code = run(monkeypatch, "studies", "--out", str(tmp_path / "out"), "--format", "xlsx",
+               "--jobs", "1")
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "failed" in out and "seed_002" in out and "Traceback" not in out
+    assert (tmp_path / "out" / "seed_002" / "seed_002.xlsx").exists()

@@ -16,9 +16,11 @@ from pathlib import Path
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from rrball.errors import InputError, RRBallError
 from rrball.study.plan import Plan, bundled_plans, load_plan
 from rrball.study.runner import StudyResults, run_plan
 
@@ -120,17 +122,27 @@ def _run_one(plan: Plan, data: str | None, out: Path, fmts: list[str],
             progress.update(task, completed=i, description=f"analysis {step}")
 
         res = run_plan(plan, cohort, data_label=label, on_step=hook)
-    from rrball.report.render import render_report
-    from rrball.study.reporting import build_report
 
     with console.status("rendering " + ", ".join(fmts)):
-        written = render_report(build_report(res), out, fmts, stem=plan.study.id)
+        written = _render(res, out, fmts)
     console.print(res.summary(), markup=False, highlight=False)
     if len(res.comparison):
         console.print(summary_table(res))
     for fmt in fmts:
         console.print(f"{fmt}: {written[fmt]}", markup=False, highlight=False)
     return res, written
+
+
+def _render(res: StudyResults, out: Path, fmts: list[str]) -> dict[str, Path]:
+    """Write the report files; an output folder that cannot be written is a user mistake."""
+    from rrball.report.render import render_report
+    from rrball.study.reporting import build_report
+
+    try:
+        return render_report(build_report(res), out, fmts, stem=res.plan.study.id)
+    except OSError as exc:
+        raise InputError("out", f"cannot write the reports to {out}: "
+                         f"{exc.strerror or type(exc).__name__}") from None
 
 
 @dataclass(frozen=True)
@@ -144,17 +156,22 @@ class StudyOutcome:
     comparison: pd.DataFrame
     not_estimable: int
     written: dict[str, str]
+    error: str = ""
 
 
 def run_bundled(name: str, path: str, out: str, fmts: list[str]) -> StudyOutcome:
-    """Run one plan file into ``out/<name>/`` (all formats); no console output."""
-    plan = load_plan(path)
-    cohort, label = _cohort(plan, None)
-    res = run_plan(plan, cohort, data_label=label)
-    from rrball.report.render import render_report
-    from rrball.study.reporting import build_report
-
-    written = render_report(build_report(res), Path(out) / name, fmts, stem=plan.study.id)
+    """Run one plan file into ``out/<name>/`` (all formats); no console output. A user
+    mistake (invalid plan or data, an output folder that cannot be written) is returned as
+    ``error`` so that the other plans still run."""
+    try:
+        plan = load_plan(path)
+        cohort, label = _cohort(plan, None)
+        res = run_plan(plan, cohort, data_label=label)
+        written = _render(res, Path(out) / name, fmts)
+    except RRBallError as exc:
+        return StudyOutcome(name=name, summary="", data_label="", n_cohort=0,
+                            comparison=pd.DataFrame(), not_estimable=0, written={},
+                            error=str(exc))
     return StudyOutcome(name=name, summary=res.summary(), data_label=res.data_label,
                         n_cohort=res.n_cohort, comparison=res.comparison,
                         not_estimable=sum(s.status != "ok" for s in res.steps),
@@ -173,7 +190,8 @@ def run_all_bundled(out: str, fmts: list[str], jobs: int = 1,
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    # fork: workers inherit the imported modules (no second start-up); nothing threaded runs yet
+    # fork: workers inherit the imported modules (no second start-up); the caller starts no
+    # thread before (no progress spinner while the workers are forked)
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         futures = [pool.submit(run_bundled, name, path, out, fmts) for name, path in plans]
@@ -190,15 +208,24 @@ def studies_command(*, out: str, formats: str, jobs: int = 0) -> None:
                                  param_hint="--jobs")
     n_jobs = jobs or min(4, os.cpu_count() or 1)
     console = Console(width=120)
-    with console.status(f"running {len(bundled_plans())} study plans "
-                        f"({n_jobs} process{'es' * (n_jobs > 1)})"):
+    if n_jobs > 1:  # no spinner thread while the worker processes are forked
+        console.print(f"running {len(bundled_plans())} study plans in {n_jobs} processes",
+                      highlight=False)
         outcomes = run_all_bundled(out, fmts, n_jobs)
+    else:
+        with console.status(f"running {len(bundled_plans())} study plans"):
+            outcomes = run_all_bundled(out, fmts, n_jobs)
     overview = Table(title="Bundled studies: published vs reproduced")
     for col in ("Plan", "Data", "N", "Published", "Within", "Outside", "n/a",
                 "Not estimable", "Reports in"):
         overview.add_column(col, overflow="fold")
+    failed = [o for o in outcomes if o.error]
     for o in outcomes:
         console.rule(f"[bold]{o.name}")
+        if o.error:
+            console.print(f"[red]error:[/red] {escape(o.error)}", highlight=False)
+            overview.add_row(o.name, "", "", "", "", "", "", "", "[red]failed[/red]")
+            continue
         console.print(o.summary, markup=False, highlight=False)
         if len(o.comparison):
             console.print(comparison_rich(o.name, o.comparison))
@@ -215,3 +242,5 @@ def studies_command(*, out: str, formats: str, jobs: int = 0) -> None:
                   "reproduced confidence interval (p-values: same side of 0.05); n/a: no interval "
                   "or not estimable. Synthetic cohorts are seed-shaped, not the patients of the "
                   "papers.", highlight=False)
+    if failed:
+        raise typer.Exit(code=1)
