@@ -16,6 +16,9 @@ from rrball.cohort.deidentify import REMOVED_TEXT, patient_shift_days
 from tests.cohort._data import META, base_tables, mutated, write_csv
 
 SECRET = "centre-secret-for-tests"
+# the export's notes to the user (month-precision birth dates, patients past the cut-off) are
+# checked where they matter, with pytest.warns
+pytestmark = pytest.mark.filterwarnings("ignore:de-identified export:UserWarning")
 _ENDPOINT_COLS = ["PARAMCD", "AVAL", "CNSR", "CMPEVT", "EVNTDESC", "CNSDTDSC", "SRCDOM",
                   "SRCVAR"]
 
@@ -131,7 +134,8 @@ def test_cutoff_crossing_follow_up_is_frozen_at_the_cutoff(tmp_path: Path) -> No
                            "event_date": "2022-10-01", "vital_status": "1"})
     c = load_cohort(write_csv(tmp_path / "c", t, META))
     assert (c.endpoints()["CNSR"] == 6).any()
-    d = load_cohort(c.export(tmp_path / "deid", deidentify=True, secret=SECRET))
+    with pytest.warns(UserWarning, match="1 patient"):
+        d = load_cohort(c.export(tmp_path / "deid", deidentify=True, secret=SECRET))
     before = _endpoints_by_patient(c, {p: _pseudo(p) for p in
                                        c.table("patients")["patient_id"]})
     after = _endpoints_by_patient(d)
@@ -163,3 +167,11 @@ def test_required_free_text_is_blanked_so_the_export_stays_valid(tmp_path: Path)
     d = load_cohort(c.export(tmp_path / "d", deidentify=True, secret=SECRET))
     details = d.table("treatment_lines")["regimen_detail"].dropna()
     assert list(details) == [REMOVED_TEXT]
+
+
+def test_month_precision_birth_dates_are_announced(tmp_path: Path) -> None:
+    t = mutated(base_tables())
+    t["patients"][0]["birth_date"] = "1980-05-17"
+    c = load_cohort(write_csv(tmp_path / "c", t, [*META[:-1]]))
+    with pytest.warns(UserWarning, match="1 birth date"):
+        c.export(tmp_path / "d", deidentify=True, secret=SECRET)

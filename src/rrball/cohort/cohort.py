@@ -196,9 +196,13 @@ class Cohort:
         if deidentify:
             a = self._adsl_full()
             ages = a.groupby("SUBJID")["AGE"].max().to_dict() if len(a) else {}
+            n_before = len(tables["patients"])
+            day_births = int((self._tables["patients"].get(
+                "birth_date__prec", pd.Series(dtype=object)) == "D").sum())
             tables, pairs = deidentify_tables(tables, pairs, secret=secret,
                                               ages={str(k): float(v) for k, v in ages.items()},
                                               keep_free_text=keep_free_text)
+            _deid_warnings(n_before - len(tables["patients"]), day_births)
         if format == "redcap":  # §7: records.csv + dictionary.csv + metadata.csv in a folder
             from rrball.cohort.redcap import export_redcap
 
@@ -214,6 +218,20 @@ class Cohort:
         else:
             write_xlsx(target, tables, pairs)
         return target
+
+
+def _deid_warnings(dropped: int, day_births: int) -> None:
+    """What a de-identified export changes beyond the dates, said to the user (UserWarning)."""
+    import warnings
+
+    if dropped:
+        warnings.warn(f"de-identified export: {dropped} patient(s) whose first index line starts "
+                      "after data_cutoff_date are left out (they have no endpoint rows); "
+                      "patient counts of the export differ", UserWarning, stacklevel=3)
+    if day_births:
+        warnings.warn(f"de-identified export: {day_births} birth date(s) written at month "
+                      "precision; ages derived from them (AGE, age groups) can differ by one "
+                      "year", UserWarning, stacklevel=3)
 
 
 def validate_raw(raw: Mapping[str, RawTable],
