@@ -46,8 +46,9 @@ class Cohort:
         self._tables = {k: v.frame for k, v in data.tables.items()}
         self._metadata = dict(data.meta)
         self._warnings = tuple(data.warnings)
-        self._adsl: pd.DataFrame | None = None
-        self._tox: pd.DataFrame | None = None
+        # derived by the forked rules process of a large cohort (``validate_tables``), or later
+        self._tox: pd.DataFrame | None = data.analysis[0] if data.analysis else None
+        self._adsl: pd.DataFrame | None = data.analysis[1] if data.analysis else None
         self._notices: tuple[CohortIssue, ...] | None = None
 
     # ---- contents ------------------------------------------------------------------------------
@@ -245,7 +246,7 @@ def validate_raw(raw: Mapping[str, RawTable],
                                 rule_id="R-GEN-010", severity="E",
                                 problem="metadata table missing", source=source))
     data = validate_tables(raw, meta_pairs, meta_source=source, today=today,
-                           extra_issues=extra)
+                           extra_issues=extra, analysis=True)
     return Cohort(data)
 
 

@@ -1582,16 +1582,185 @@ def _two_cores() -> bool:
     return len(os.sched_getaffinity(0)) >= 2
 
 
-def _child_run(conn: Any, tables: Tables, meta: Mapping[str, Any], derived: bool) -> None:
-    """Forked child: the ``_CHILD_RULES`` (and the derived rules, speculatively) -> pipe."""
+# Rules that mostly need no assessments: while the assessments are parsed, a forked process
+# runs them on the other tables (``run_early``); those that do look at them run later.
+_EARLY_RULES = frozenset({"patient_structure", "patient_fields", "line_fields",
+                          "follow_up_fields", "adverse_event_fields", "patient_more", "line_more",
+                          "transplant_more", "adverse_event_more", "administration_more"})
+
+
+class _AbsentTableError(Exception):
+    """A rule looked at the table ``_Without`` leaves out."""
+
+
+class _Without(Mapping[str, pd.DataFrame]):
+    """The tables; looking at ``absent`` (or at the set of names) raises
+    ``_AbsentTableError``."""
+
+    def __init__(self, tables: Tables, absent: str) -> None:
+        self._t, self._absent = tables, absent
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        if key == self._absent:
+            raise _AbsentTableError(key)
+        return self._t[key]
+
+    def __contains__(self, key: object) -> bool:
+        if key == self._absent:
+            raise _AbsentTableError(key)
+        return key in self._t
+
+    def __iter__(self) -> Any:
+        raise _AbsentTableError(self._absent)
+
+    def __len__(self) -> int:
+        raise _AbsentTableError(self._absent)
+
+
+def run_early(tables: Tables, meta: Mapping[str, Any], absent: str) -> dict[str, list[Finding]]:
+    """The findings of each of the ``_EARLY_RULES`` that runs to the end on ``tables`` without
+    looking at table ``absent`` (nor at the set of table names): a rule's findings depend only
+    on what it reads, so they are its findings on the full tables (``run_checked``'s
+    ``early``). A rule that looks at ``absent`` or fails is left out (it runs later)."""
+    view = _Without(tables, absent)
+    out: dict[str, list[Finding]] = {}
+    for r in RULES:
+        if r.__name__ in _EARLY_RULES:
+            try:
+                out[r.__name__] = r(view, meta)
+            except Exception:  # ``_AbsentTableError`` or a failure: the rule runs with all tables
+                pass
+            finally:
+                _PCODES.clear()
+    return out
+
+
+def _run_all_with(tables: Tables, meta: Mapping[str, Any],
+                  early: Mapping[str, list[Finding]]) -> list[Finding]:
+    """``run_all``, taking the findings of the rules in ``early`` from there."""
+    out: list[Finding] = []
     try:
-        found = [r(tables, meta) for r in RULES if r.__name__ in _CHILD_RULES]
-        der = run_derived(tables, meta) if derived else None
-        conn.send(("ok", found, der))
-    except BaseException:  # the parent runs the same rules again and raises there
-        conn.send(("failed", None, None))
+        for r in RULES:
+            out += early[r.__name__] if r.__name__ in early else r(tables, meta)
+    finally:
+        _PCODES.clear()
+    return out
+
+
+def _call_child(conn: Any, fn: Callable[[], Any]) -> None:
+    try:
+        conn.send(("ok", fn()))
+    except BaseException:  # the parent calls ``fn`` itself (and raises there)
+        conn.send(("failed", None))
     finally:
         conn.close()
+
+
+def fork_call(there: Callable[[], Any], here: Callable[[], Any]) -> tuple[bool, Any, Any]:
+    """Call ``there`` in a forked process while this process calls ``here`` (the same guards
+    as the rules process: ``_two_cores``): ``(True, there(), here())``. ``(False, None,
+    None)`` when there is no second process, either call fails (no exception is raised) or the
+    other process does not answer within ``_MIN_PATIENCE`` seconds or ten times the time of
+    ``here``; the caller then does both here, in order. ``there``'s result is pickled."""
+    if not _two_cores():
+        return False, None, None
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_call_child, args=(send, there), daemon=True)
+    try:
+        proc.start()
+    except Exception:
+        return False, None, None
+    send.close()
+    started = time.monotonic()
+    ok = True
+    mine: Any = None
+    try:
+        mine = here()
+    except Exception:
+        ok = False
+    finally:
+        patience = max(_MIN_PATIENCE, 10 * (time.monotonic() - started))
+        msg: Any = ("failed", None)
+        try:
+            if recv.poll(patience):
+                msg = recv.recv()
+        except Exception:  # EOF, a broken pipe, an unreadable answer
+            pass
+        recv.close()
+        if msg[0] != "ok" and proc.is_alive():
+            proc.kill()
+        proc.join()
+    if not ok or msg[0] != "ok":
+        return False, None, None
+    return True, msg[1], mine
+
+
+# With ``analysis`` (no error so far), the forked process also derives the toxicity table and
+# ADSL once its rules are sent; it then runs fewer rules and the parent the derived rules.
+_CHILD_RULES_ANALYSIS = frozenset({"unique_ids"})
+
+Analysis = tuple[pd.DataFrame, pd.DataFrame]  # (toxicity table, full ADSL) of ``endpoints``
+
+
+def _child_run(conn: Any, tables: Tables, meta: Mapping[str, Any], derived: bool,
+               analysis: bool = False) -> None:
+    """Forked child: the ``_CHILD_RULES`` (and the derived rules, speculatively) -> pipe; with
+    ``analysis``, fewer rules, then ``endpoints.toxicity`` and ``endpoints.adsl`` -> pipe."""
+    names = _CHILD_RULES_ANALYSIS if analysis else _CHILD_RULES
+    try:
+        try:
+            found = [r(tables, meta) for r in RULES if r.__name__ in names]
+            der = run_derived(tables, meta) if derived and not analysis else None
+            conn.send(("ok", found, der))
+        except BaseException:  # the parent runs the same rules again and raises there
+            conn.send(("failed", None, None))
+            return
+        if analysis:
+            try:
+                from rrball.cohort import endpoints
+
+                tox = endpoints.toxicity(tables, meta)
+                conn.send(("ok", tox, endpoints.adsl(tables, meta, tox=tox)))
+            except BaseException:  # the parent derives them when asked, and raises there
+                conn.send(("failed", None, None))
+    finally:
+        conn.close()
+
+
+class PendingAnalysis:
+    """The toxicity table and ADSL the forked process derives (``run_checked(analysis=True)``):
+    ``get`` waits for them (None if there are none: no process, a failure, no answer in time);
+    ``close`` drops them and ends the process. Either ends it; call one of them."""
+
+    __slots__ = ("_conn", "_patience", "_proc")
+
+    def __init__(self, conn: Any = None, proc: Any = None, patience: float = 0.0) -> None:
+        self._conn, self._proc, self._patience = conn, proc, patience
+
+    def get(self) -> Analysis | None:
+        if self._conn is None:
+            return None
+        msg: Any = None
+        try:
+            if self._conn.poll(self._patience):
+                msg = self._conn.recv()
+        except Exception:  # EOF, a broken pipe, an unreadable answer: derived here later
+            msg = None
+        self.close()
+        if msg is None or msg[0] != "ok":
+            return None
+        return msg[1], msg[2]
+
+    def close(self) -> None:
+        if self._conn is None:
+            return
+        self._conn.close()
+        self._conn = None
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join()
 
 
 def run_checked(tables: Tables, meta: Mapping[str, Any], derived: bool,
@@ -1601,25 +1770,49 @@ def run_checked(tables: Tables, meta: Mapping[str, Any], derived: bool,
     other. On Linux with two cores and a large cohort, a forked process runs a part of the
     rules at the same time (the tables are shared copy-on-write, only findings are pickled);
     any failure there falls back to running everything here."""
+    found, der, _ = run_checked_analysis(tables, meta, derived, analysis=False)
+    return found, der
+
+
+def run_checked_analysis(tables: Tables, meta: Mapping[str, Any], derived: bool,
+                         analysis: bool = True,
+                         early: Mapping[str, list[Finding]] | None = None,
+                         ) -> tuple[list[Finding], list[Finding] | None, PendingAnalysis]:
+    """``run_checked``; with ``analysis`` and ``derived``, the forked process (if any) then
+    derives the toxicity table and ADSL of the tables (``endpoints.toxicity``,
+    ``endpoints.adsl``), in case they are valid: the caller calls ``get`` (valid tables) or
+    ``close`` (errors) on the returned ``PendingAnalysis``. ``early``: findings of rules
+    already run (``run_early``), not run again."""
+    early = early or {}
     n = sum(len(df) for df in tables.values())
     if n < _PARALLEL_MIN_ROWS or not _two_cores():
-        return run_all(tables, meta), (run_derived(tables, meta) if derived else None)
+        return _run_all_with(tables, meta, early), \
+            (run_derived(tables, meta) if derived else None), PendingAnalysis()
+    analysis = analysis and derived
+    names = _CHILD_RULES_ANALYSIS if analysis else _CHILD_RULES
     import multiprocessing as mp
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child_run, args=(send, tables, meta, derived), daemon=True)
+    proc = ctx.Process(target=_child_run, args=(send, tables, meta, derived, analysis),
+                       daemon=True)
     try:
         proc.start()
     except Exception:  # no process (resources, a daemonic caller): everything runs here
-        return run_all(tables, meta), (run_derived(tables, meta) if derived else None)
+        return run_all(tables, meta), (run_derived(tables, meta) if derived else None), \
+            PendingAnalysis()
     send.close()
     mine: dict[str, list[Finding]] = {}
+    mine_der: list[Finding] | None = None
     ok = True
     started = time.monotonic()
     try:
         for r in RULES:
-            if r.__name__ not in _CHILD_RULES:
+            if r.__name__ in early:
+                mine[r.__name__] = early[r.__name__]
+            elif r.__name__ not in names:
                 mine[r.__name__] = r(tables, meta)
+        if analysis:
+            mine_der = run_derived(tables, meta)
     except Exception:
         ok = False  # run again in order below, so that the first failing rule raises
     finally:
@@ -1633,17 +1826,21 @@ def run_checked(tables: Tables, meta: Mapping[str, Any], derived: bool,
                 msg = recv.recv()
         except (EOFError, OSError):
             pass
-        recv.close()
-        if msg[0] != "ok" and proc.is_alive():
-            proc.kill()
-        proc.join()
+        if not ok or msg[0] != "ok" or not analysis:  # else the analysis follows
+            recv.close()
+            if msg[0] != "ok" and proc.is_alive():
+                proc.kill()
+            proc.join()
     if not ok or msg[0] != "ok":
-        return run_all(tables, meta), (run_derived(tables, meta) if derived else None)
+        return run_all(tables, meta), (run_derived(tables, meta) if derived else None), \
+            PendingAnalysis()
     theirs: list[list[Finding]] = msg[1]
     out: list[Finding] = []
     for r in RULES:  # findings in rule order, as ``run_all`` gives them
-        out += theirs.pop(0) if r.__name__ in _CHILD_RULES else mine[r.__name__]
-    return out, msg[2]
+        out += theirs.pop(0) if r.__name__ in names else mine[r.__name__]
+    if analysis:
+        return out, mine_der, PendingAnalysis(recv, proc, patience)
+    return out, msg[2], PendingAnalysis()
 
 
 def check_rows(tables: Tables, meta: Mapping[str, Any] | None = None) -> list[Finding]:

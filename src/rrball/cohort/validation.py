@@ -135,6 +135,8 @@ class ValidatedData:
     tables: dict[str, ParsedTable]
     meta: dict[str, Any]
     warnings: list[CohortIssue]
+    # (toxicity table, full ADSL) of ``endpoints`` when a forked process derived them already
+    analysis: tuple[pd.DataFrame, pd.DataFrame] | None = None
 
 
 # ---- issue construction ------------------------------------------------------------------------
@@ -301,10 +303,13 @@ def validate_tables(
     today: dt.date | None = None,
     extra_issues: Sequence[CohortIssue] = (),
     run_rules: bool = True,
+    analysis: bool = False,
 ) -> ValidatedData:
     """Parse and check every table; raise ``CohortValidationError`` listing every error.
 
-    Order of the records: by table (§1 order), row, column (§3.6).
+    Order of the records: by table (§1 order), row, column (§3.6). ``analysis``: a forked rules
+    process (large cohorts) may derive the toxicity table and ADSL of valid tables meanwhile
+    (``ValidatedData.analysis``).
     """
     from rrball.cohort import rules as rules_mod
 
@@ -320,6 +325,9 @@ def validate_tables(
         export_date=meta.get("export_date", today),
     )
     parsed: dict[str, ParsedTable] = {}
+    derived_data: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    early: dict[str, list[Finding]] = {}  # findings of rules run by the parsing process
+    done = _parse_tables(raw, st, meta, early)
     for name in TABLE_ORDER:
         spec = TABLES[name]
         if name not in raw:
@@ -328,7 +336,7 @@ def validate_tables(
                                          rule_id="R-GEN-010", severity="E",
                                          problem="required table missing", source=meta_source))
             continue
-        pt, tissues = _parse_table(raw[name], st, meta)
+        pt, tissues = done[name]
         issues += tissues
         parsed[name] = pt
     for name, rt in raw.items():
@@ -346,18 +354,24 @@ def validate_tables(
         frames = {k: v.frame for k, v in parsed.items()}
         # rules on derived labels (§3.4 R-XF-007/034/041/042) need valid inputs: computed
         # with the others when there is no error so far, used only if the rules add none
-        found, derived = rules_mod.run_checked(
-            frames, meta, derived=not any(i.severity == "E" for i in issues))
-        for f in found:
-            issues += finding_issues(f, parsed)
-        if derived is not None and not any(i.severity == "E" for i in issues):
-            for f in derived:
+        found, derived, pending = rules_mod.run_checked_analysis(
+            frames, meta, derived=not any(i.severity == "E" for i in issues),
+            analysis=analysis, early=early)
+        try:
+            for f in found:
                 issues += finding_issues(f, parsed)
+            if derived is not None and not any(i.severity == "E" for i in issues):
+                for f in derived:
+                    issues += finding_issues(f, parsed)
+            if not any(i.severity == "E" for i in issues):
+                derived_data = pending.get()
+        finally:
+            pending.close()
     errors = _sorted([i for i in issues if i.severity == "E"])
     warnings = _sorted([i for i in issues if i.severity != "E"])
     if errors:
         raise CohortValidationError(errors, warnings)
-    return ValidatedData(parsed, meta, warnings)
+    return ValidatedData(parsed, meta, warnings, derived_data)
 
 
 _STRUCTURAL = frozenset({"R-GEN-002", "R-GEN-009", "R-GEN-010", "R-META-001", "R-META-004",
@@ -370,8 +384,48 @@ def _sorted(items: list[CohortIssue]) -> list[CohortIssue]:
                                         -1 if i.row is None else i.row, i.column or "", i.rule_id))
 
 
+_FORKED_PARSE = "assessments"  # parsed here while a forked process parses the other tables
+
+
+def _parse_tables(raw: Mapping[str, RawTable], st: ParseSettings, meta: Mapping[str, Any],
+                  early: dict[str, list[Finding]],
+                  ) -> dict[str, tuple[ParsedTable, list[CohortIssue]]]:
+    """``_parse_table`` of each table of the dictionary in ``raw``. On a large cohort
+    (``rules.fork_call``), a forked process parses the tables other than assessments meanwhile
+    and sends their typed frames and records; each of those tables is then rebuilt here from
+    them (``_parse_table(..., done=...)``), as parsing it here gives; it then runs the rules
+    that need no assessments on its tables (``rules.run_early``, into ``early``). Any
+    failure: all here."""
+    from rrball.cohort import rules as rules_mod
+
+    names = [n for n in TABLE_ORDER if n in raw]
+    others = [n for n in names if n != _FORKED_PARSE]
+    if _FORKED_PARSE in names and others and \
+            sum(raw[n].n for n in names) >= rules_mod._PARALLEL_MIN_ROWS:
+
+        def there() -> tuple[dict[str, tuple[pd.DataFrame, list[CohortIssue]]],
+                             dict[str, list[Finding]]]:
+            out = {}
+            for n in others:
+                pt, tissues = _parse_table(raw[n], st, meta)
+                out[n] = (pt.frame, tissues)
+            return out, rules_mod.run_early({n: f for n, (f, _) in out.items()}, meta,
+                                            _FORKED_PARSE)
+
+        ok, theirs, mine = rules_mod.fork_call(
+            there, lambda: _parse_table(raw[_FORKED_PARSE], st, meta))
+        if ok:
+            early.update(theirs[1])
+            return {n: mine if n == _FORKED_PARSE else
+                    _parse_table(raw[n], st, meta, theirs[0][n]) for n in names}
+    return {n: _parse_table(raw[n], st, meta) for n in names}
+
+
 def _parse_table(rt: RawTable, st: ParseSettings, meta: Mapping[str, Any],
+                 done: tuple[pd.DataFrame, list[CohortIssue]] | None = None,
                  ) -> tuple[ParsedTable, list[CohortIssue]]:
+    """Parse one table: (parsed table, records). ``done``: the typed frame and records that
+    this function gave for ``rt`` in another process (only the table is rebuilt here)."""
     spec = TABLES[rt.name]
     issues: list[CohortIssue] = list(rt.issues)
 
@@ -414,6 +468,15 @@ def _parse_table(rt: RawTable, st: ParseSettings, meta: Mapping[str, Any],
     empty = np.full(n, None, dtype=object)
     pt = ParsedTable(rt.name, rt.label, rt.source, pd.DataFrame(), raw_cols, rt.rows,
                      header_names, rt.source_column, frozenset(redacted))
+    if done is not None:  # the raw columns as below; frame and records from ``done``
+        for c in spec.columns.values():
+            jj = by_norm.get(c.name)
+            raw_cols[c.name] = rt.cells[jj] if jj is not None else empty
+        for c in spec.columns.values():
+            if (c.unit_key or c.lo is not None) and c.name + "_unit" in by_norm:
+                raw_cols[c.name + "_unit"] = rt.cells[by_norm[c.name + "_unit"]]
+        pt.frame = done[0]
+        return pt, done[1]
     findings: list[Finding] = []
     for c in spec.columns.values():
         jj = by_norm.get(c.name)
