@@ -8,6 +8,7 @@ own located errors. No I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,8 +74,6 @@ def read_yaml(text: str) -> tuple[Any, dict[str, int], list[YamlProblem]]:
 
 def nearest_line(lines: dict[str, int], path: str) -> int | None:
     """The line of ``path`` or of its nearest parent (``a.b[2].c`` -> ``a.b[2]`` -> ``a.b``)."""
-    import re
-
     p = path
     while p:
         if p in lines:

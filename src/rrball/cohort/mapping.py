@@ -32,7 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from rrball._yaml import path_text, read_yaml
+from rrball._yaml import nearest_line, path_text, read_yaml
 from rrball.cohort.schema import TABLES
 from rrball.cohort.validation import RawTable, make_issue
 from rrball.errors import CohortIssue, RRBallError
@@ -215,12 +215,8 @@ class MappingSpec(_Model):
     lines: dict[str, int] = Field(default_factory=dict)
 
     def line_of(self, path: str) -> int | None:
-        p = path
-        while p:
-            if p in self.lines:
-                return self.lines[p]
-            p = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", p)
-        return None
+        """The line of a YAML path, or of its nearest parent."""
+        return nearest_line(self.lines, path)
 
 
 # ---- reading with line numbers -------------------------------------------------------------------

@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from rrball._yaml import path_text, read_yaml
+from rrball._yaml import nearest_line, path_text, read_yaml
 from rrball.cohort.schema import CODE_LISTS
 from rrball.errors import PlanError, PlanIssue
 
@@ -530,12 +530,7 @@ class Plan(_Model):
 
     def line_of(self, path: str) -> int | None:
         """The plan line of a YAML path (``analyses[2].endpoint``), or of its nearest parent."""
-        p = path
-        while p:
-            if p in self.lines:
-                return self.lines[p]
-            p = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", p)
-        return None
+        return nearest_line(self.lines, path)
 
     def error(self, path: str, message: str) -> PlanError:
         """A :class:`PlanError` located at ``path``."""
