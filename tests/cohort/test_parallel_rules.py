@@ -205,3 +205,16 @@ def test_early_rules_give_the_findings_of_the_rules_on_all_tables(
     monkeypatch.setattr(rules, "RULES", [looks])
     monkeypatch.setattr(rules, "_EARLY_RULES", frozenset({"looks"}))
     assert rules.run_early(tables, meta, "assessments") == {}  # left for later
+
+
+def test_an_interrupted_parent_ends_the_child_without_waiting() -> None:
+    """Ctrl-C while the parent works: the forked process is killed at once (no patience wait)
+    and the interruption propagates."""
+    def here() -> None:
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        rules.fork_call(lambda: time.sleep(3600), here)
+    assert time.monotonic() - started < 10
+    assert not mp.active_children()

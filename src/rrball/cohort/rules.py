@@ -1647,6 +1647,16 @@ def _run_all_with(tables: Tables, meta: Mapping[str, Any],
     return out
 
 
+def _stop(conn: Any, proc: Any) -> None:
+    """End a forked helper now (the parent is being interrupted)."""
+    try:
+        conn.close()
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+
+
 def _call_child(conn: Any, fn: Callable[[], Any]) -> None:
     try:
         conn.send(("ok", fn()))
@@ -1676,22 +1686,28 @@ def fork_call(there: Callable[[], Any], here: Callable[[], Any]) -> tuple[bool, 
     started = time.monotonic()
     ok = True
     mine: Any = None
+    interrupted = True  # KeyboardInterrupt or SystemExit: end the child at once, no waiting
     try:
         mine = here()
+        interrupted = False
     except Exception:
-        ok = False
+        ok, interrupted = False, False
     finally:
-        patience = max(_MIN_PATIENCE, 10 * (time.monotonic() - started))
+        if interrupted:
+            _stop(recv, proc)
+        patience = 0.0 if interrupted else max(_MIN_PATIENCE,
+                                               10 * (time.monotonic() - started))
         msg: Any = ("failed", None)
-        try:
-            if recv.poll(patience):
-                msg = recv.recv()
-        except Exception:  # EOF, a broken pipe, an unreadable answer
-            pass
-        recv.close()
-        if msg[0] != "ok" and proc.is_alive():
-            proc.kill()
-        proc.join()
+        if not interrupted:
+            try:
+                if recv.poll(patience):
+                    msg = recv.recv()
+            except Exception:  # EOF, a broken pipe, an unreadable answer
+                pass
+            recv.close()
+            if msg[0] != "ok" and proc.is_alive():
+                proc.kill()
+            proc.join()
     if not ok or msg[0] != "ok":
         return False, None, None
     return True, msg[1], mine
@@ -1805,6 +1821,7 @@ def run_checked_analysis(tables: Tables, meta: Mapping[str, Any], derived: bool,
     mine_der: list[Finding] | None = None
     ok = True
     started = time.monotonic()
+    interrupted = True  # KeyboardInterrupt or SystemExit: end the child at once, no waiting
     try:
         for r in RULES:
             if r.__name__ in early:
@@ -1813,20 +1830,25 @@ def run_checked_analysis(tables: Tables, meta: Mapping[str, Any], derived: bool,
                 mine[r.__name__] = r(tables, meta)
         if analysis:
             mine_der = run_derived(tables, meta)
+        interrupted = False
     except Exception:
-        ok = False  # run again in order below, so that the first failing rule raises
+        ok, interrupted = False, False  # run again in order below: the failing rule raises
     finally:
         _PCODES.clear()
+        if interrupted:
+            _stop(recv, proc)
         # the child's share takes about as long as ours: a child that has not answered after
         # ten times that (at least a minute) is stuck (e.g. a lock inherited at fork time)
         patience = max(_MIN_PATIENCE, 10 * (time.monotonic() - started))
         msg: Any = ("failed", None, None)
         try:
-            if recv.poll(patience):
+            if not interrupted and recv.poll(patience):
                 msg = recv.recv()
         except (EOFError, OSError):
             pass
-        if not ok or msg[0] != "ok" or not analysis:  # else the analysis follows
+        if interrupted:
+            pass
+        elif not ok or msg[0] != "ok" or not analysis:  # else the analysis follows
             recv.close()
             if msg[0] != "ok" and proc.is_alive():
                 proc.kill()
