@@ -193,3 +193,15 @@ def test_seed004_further_therapy_lines(seed: int) -> None:
     hs = a.loc[starts.index, "HSCTDT"]
     assert ((starts > hs) | hs.isna()).all()
     assert (starts <= a.loc[starts.index, "LSTCNDT"]).all()
+
+
+@pytest.mark.parametrize("seed", [1, 9])
+def test_seed001_discontinuations(seed: int) -> None:
+    """N001-14/15: 11 discontinued blinatumomab for adverse events (their AE rows carry
+    action_taken = discontinued), 5 more stopped early; ADSL DCTREAS carries the reason."""
+    c = synthetic_cohort("seed001", seed=seed)
+    a = c.analysis_table()
+    assert a["DCTREAS"].value_counts().to_dict() == {"toxicity": 11, "other": 5}
+    ae = c.table("adverse_events")
+    disc = set(ae.loc[ae["action_taken"] == "discontinued", "patient_id"])
+    assert disc == set(a.loc[a["DCTREAS"] == "toxicity", "SUBJID"])

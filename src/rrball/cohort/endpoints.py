@@ -584,6 +584,9 @@ def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
         "SALVGR": [{0: "none", 1: "S1", 2: "S2"}.get(int(s), "S3+") for s in salv],
         "RELNUM": idx["relapse_number"].to_numpy(dtype=np.float64, na_value=np.nan),
         "REMNUM": list(idx["remission_number_at_start"].to_numpy(dtype=object)),
+        # reason the index line ended (CDISC DCTREAS; line_end_reason, §2.6)
+        "DCTREAS": list(idx["line_end_reason"].to_numpy(dtype=object))
+        if "line_end_reason" in idx else [None] * len(idx),
         "CR1DUR": cr1, "CR1DURIMP": cr1imp, "S1GRP": list(s1grp), "RELCTX": list(relctx),
         "BLSTATR": status_l, "BLSTATD": blstatd,
         "BLBMBL": np.where(bl_j >= 0, asm["bm_blast_pct"].to_numpy(

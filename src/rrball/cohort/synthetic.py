@@ -113,7 +113,8 @@ PROFILES: dict[str, Profile] = {
          "HSCT in 50% of responders on day 70-130",
          "relapse share of first events and HSCT effect calibrated to CIR 21% vs 55%",
          "grade 3-4 AE 25/66 as CRS grade 3 / neutropenia grade 4 / ALT grade 3 rows",
-         "11 of the AE patients discontinued blinatumomab (action_taken)",
+         "11 of the AE patients discontinued blinatumomab (action_taken, line_end_reason "
+         "toxicity); 5 others stopped early (line_end_reason other)",
          "median OS of non-responders 5 months"),
         (Target("N001-04a", "OS", _all, 24, 53), Target("N001-04b", "DFS", _all, 24, 38),
          Target("N001-10a", "OS", _g("arm", 1), 24, 40),
@@ -373,6 +374,11 @@ def _alloc001(rng: np.random.Generator) -> Attrs:
     a["ext_age"][pick(rng, a["ext_age"] == 0, 1)] = 72
     a["ae"] = pick(rng, np.ones(n, bool), 25)
     a["ae_disc"] = pick(rng, a["ae"], 11)
+    # N001-15: 5 more stopped before the scheduled end (reason not stated: "other", PROPOSED);
+    # drawn from a generator seeded by the current state, so the draws above stay as they were
+    state = int(rng.bit_generator.state["state"]["state"])
+    side = np.random.Generator(np.random.PCG64([state & 0xFFFFFFFF, 15]))
+    a["early_stop"] = pick(side, ~a["ae_disc"], 5)
     return a
 
 
@@ -668,7 +674,8 @@ def _one_cohort(pr: Profile, seed: int, block: int) -> dict[str, list[dict[str, 
                   "prior_car_t": "1" if a["prior_cart"][i] else "0",
                   "tki": str(a["tki"][i]) if "tki" in a and ph else "",
                   "n_cycles": "1" if single else "2",
-                  "line_end_reason": "toxicity" if single else ""})
+                  "line_end_reason": "toxicity" if single or _flag(a, "ae_disc", i)
+                  else "other" if _flag(a, "early_stop", i) else ""})
         if a["prior_hsct"][i]:
             ref = first_rel if first_rel is not None else t0
             hd = (first_cr or dx) + max(1, (ref - (first_cr or dx)) // 2)
@@ -842,6 +849,11 @@ def _further_therapy(out: dict[str, list[dict[str, Any]]], course: list[dict[str
     # rows of a patient together, in date order (as every reader and exporter keeps them)
     out["treatment_lines"].sort(key=lambda r: (r["patient_id"], r["line_start_date"]))
     out["assessments"].sort(key=lambda r: (r["patient_id"], r["assessment_date"]))
+
+
+def _flag(a: Attrs, key: str, i: int) -> bool:
+    """Patient ``i``'s allocation flag ``key`` (False for profiles without it)."""
+    return bool(a[key][i]) if key in a else False
 
 
 def _ae(pid: str, line: str, n: int, term: str, onset: int, **kw: Any) -> dict[str, Any]:
