@@ -1,7 +1,8 @@
 """REFERENCE ONLY (test oracle): the first, per-patient-line ADSL derivation, kept verbatim so
 ``test_adsl_reference.py`` can check the vectorised ``rrball.cohort.endpoints`` against it.
 
-Derived analysis datasets: ADSL-like (§5.2) and ADTTE-like (§5.3) of data-dictionary.md.
+ADSL-like table of data-dictionary.md §5.2 (ADTTE is derived from either ADSL by
+``rrball.cohort.endpoints.adtte``; the test compares both results).
 
 Response per assessment comes from ``rrball.clinical.derive_response`` (CR §3.4) with the metadata
 ``criteria_set``; best response, response date, relapse, censoring and CNSR codes follow §5.1 and
@@ -12,7 +13,6 @@ Pure: typed tables in, DataFrames out.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Mapping
 from functools import lru_cache, partial
 from types import SimpleNamespace
@@ -26,7 +26,7 @@ from rrball.clinical import Assessment, ResponseResult, derive_response
 from rrball.cohort import endpoints as _ep
 from rrball.cohort import toxicity as _tx
 
-__all__ = ["DAYS_PER_MONTH", "RESPONDERS", "adsl", "adtte", "response_table"]
+__all__ = ["DAYS_PER_MONTH", "RESPONDERS"]
 
 DAYS_PER_MONTH = 30.4375
 _CRF = ("CR", "CRh", "CRp", "CRi")
@@ -136,21 +136,6 @@ def _days(s: pd.Series) -> npt.NDArray[np.float64]:
     v = s.to_numpy(dtype="datetime64[D]").astype("int64").astype(np.float64)
     v[pd.isna(s).to_numpy()] = np.inf
     return v
-
-
-def _ts(d: float) -> pd.Timestamp | None:
-    return None if not np.isfinite(d) else pd.Timestamp(dt.date(1970, 1, 1)) + pd.Timedelta(
-        days=int(d))
-
-
-def response_table(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per index line × assessment after t0: derived status in date order (CR §3.4)."""
-    return _derive_all(t, meta)[1]
-
-
-def adsl(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.DataFrame:
-    """ADSL-like table, one row per patient × index line (§5.2), with date provenance."""
-    return _derive_all(t, meta)[0]
 
 
 def _derive_all(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
@@ -453,191 +438,6 @@ def _age(pt: pd.Series, t0: pd.Timestamp) -> tuple[float, str | None]:
     dx = pt["diagnosis_date__lo"]
     extra = (t0 - dx).days / 365.25
     return float(np.floor(pt["age_at_diagnosis_years"] + extra)), "D"
-
-
-# ---- ADTTE (§5.3) ------------------------------------------------------------------------------
-_PARAMS = {
-    "OS": "Overall survival", "EFS": "Event-free survival", "DFS": "Disease-free survival",
-    "CRDUR": "Duration of complete remission", "CIR": "Cumulative incidence of relapse",
-    "NRM": "Non-relapse mortality", "TTHSCT": "Time to allogeneic HSCT",
-    "FU": "Follow-up (reverse Kaplan-Meier)",
-}
-
-
-def adtte(a: pd.DataFrame, meta: Mapping[str, Any]) -> pd.DataFrame:
-    """ADTTE-like table from ADSL, one row per patient-line × parameter (§5.3), vectorised."""
-    if a.empty:
-        return pd.DataFrame(columns=_COLS)
-    n = len(a)
-    t0 = _days(a["TRTSDT"])
-    resp = _days(a["RESPDT"])
-    rel = _days(a["RELDT"])
-    dth = _days(a["DTHDT"])
-    lc = _days(a["LSTCNDT"])
-    las = _days(a["LSTASDT"])
-    hs = _days(a["HSCTDT"])
-    nl = _days(a["NEXTLNDT"])
-    cut = np.inf
-    if meta.get("data_cutoff_date") is not None:
-        cut = float((pd.Timestamp(meta["data_cutoff_date"]) - pd.Timestamp("1970-01-01")).days)
-    saf = a["SAFFL"].to_numpy() == 1
-    rfl = a["RESPFL"].to_numpy() == 1
-    use_las = meta.get("dfs_censor_at", "last_contact") == "last_assessment"
-    cens = las if use_las else lc
-    cens_code = 2 if use_las else 1
-    cens_src = "_las_src" if use_las else "_lc_src"
-    cens_desc = "LAST DISEASE ASSESSMENT" if use_las else "LAST CONTACT"
-    c_hsct = bool(meta.get("censor_at_hsct", False))
-    c_new = bool(meta.get("censor_at_new_therapy", False))
-    np.full(n, np.inf)
-    refr = a["REFRFL"].to_numpy() == 1
-    if meta.get("efs_failure_timing", "t0") == "t0":
-        fail = np.where(refr, t0, np.inf)
-        fail_src = "_t0_src"
-    else:
-        lastwin = _days(a["BESTRDT"])
-        wend = _days(a["WINDEND"])
-        fail = np.where(refr, np.where(np.isfinite(lastwin), lastwin, wend), np.inf)
-        fail_src = "_refr_src"
-    dth_norel = np.where(dth < rel, dth, np.inf)  # relapse on the death day is first (ties)
-    hs_before_death = np.where(hs <= dth, hs, np.inf)  # HSCT and death same day: HSCT happened
-    dth_nohs = np.where(np.isfinite(hs_before_death), np.inf, dth)
-    # each candidate: (days, CNSR, CMPEVT, EVNTDESC or CNSDTDSC, provenance column); list order
-    # breaks ties (events first, so an event wins over a same-day censoring, §5.3 rule 3).
-    specs: dict[str, tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], str, list[Any],
-                           tuple[npt.NDArray[np.float64], int, str, str], bool]] = {}
-    extra_c: list[Any] = []
-    if c_hsct:
-        extra_c.append((hs, 3, None, "HSCT", "_hs_src"))
-    if c_new:
-        extra_c.append((nl, 4, None, "NEW THERAPY", "_nl_src"))
-    lc_c = (lc, 1, "LAST CONTACT", "_lc_src")
-    dfs_c = (cens, cens_code, cens_desc, cens_src)
-    specs["OS"] = (saf, t0, "_t0_src", [(dth, 0, None, "DEATH", "_dth_src")], lc_c, False)
-    specs["EFS"] = (saf, t0, "_t0_src", [(fail, 0, None, "INDUCTION FAILURE", fail_src),
-                                         (rel, 0, None, "RELAPSE", "_rel_src"),
-                                         (dth, 0, None, "DEATH", "_dth_src")], dfs_c, False)
-    specs["DFS"] = (rfl, resp, "_resp_src", [(rel, 0, None, "RELAPSE", "_rel_src"),
-                                             (dth, 0, None, "DEATH", "_dth_src"), *extra_c],
-                    dfs_c, False)
-    crdur_d = bool(meta.get("crdur_death_is_event", False))
-    specs["CRDUR"] = (rfl, resp, "_resp_src", [
-        (rel, 0, None, "RELAPSE", "_rel_src"),
-        (dth_norel, 0 if crdur_d else 5, None, "DEATH" if crdur_d else "COMPETING EVENT",
-         "_dth_src"), *extra_c], dfs_c, False)
-    specs["CIR"] = (rfl, resp, "_resp_src", [(rel, 0, 1, "RELAPSE", "_rel_src"),
-                                             (dth_norel, 5, 2, "COMPETING EVENT", "_dth_src")],
-                    lc_c, True)
-    specs["NRM"] = (rfl, resp, "_resp_src", [(dth_norel, 0, 2, "DEATH", "_dth_src"),
-                                             (np.where(rel <= dth, rel, np.inf), 5, 1,
-                                              "COMPETING EVENT", "_rel_src")], lc_c, True)
-    specs["TTHSCT"] = (saf, t0, "_t0_src", [(hs, 0, 1, "HSCT", "_hs_src"),
-                                            (dth_nohs, 5, 2, "COMPETING EVENT", "_dth_src")],
-                       lc_c, True)
-    frames = [_param(a, code, *spec, cut=cut) for code, spec in specs.items()]
-    frames.append(_fu(a, saf, t0, lc, dth, cut))
-    out = pd.concat(frames, ignore_index=True)
-    return out[_COLS]
-
-
-_COLS = ["STUDYID", "USUBJID", "LINEID", "PARAMCD", "PARAM", "ORIGIN", "STARTDT", "STSRCID",
-         "ADT", "AVAL", "AVALU", "AVALM", "CNSR", "CMPEVT", "EVNTDESC", "CNSDTDSC", "DTIMPFL",
-         "SRCDOM", "SRCVAR", "SRCID", "SRCROW"]
-
-
-def _param(a: pd.DataFrame, code: str, pop: npt.NDArray[np.bool_], origin: npt.NDArray[np.float64],
-           origin_src: str, cands: list[Any], censor: tuple[Any, ...], competing: bool,
-           *, cut: float) -> pd.DataFrame:
-    n = len(a)
-    keep = pop & np.isfinite(origin) & (origin <= cut)
-    origin = np.where(np.isfinite(origin), origin, 0.0)  # rows outside the population drop
-    adt = np.full(n, np.inf)
-    cnsr = np.full(n, -1)
-    cmp = np.full(n, -1)
-    desc = np.full(n, None, dtype=object)
-    src = np.full(n, None, dtype=object)
-    isevent = np.zeros(n, dtype=bool)
-    for days, c, ce, d, s in cands:
-        dd = np.where((days >= origin) & (days <= cut), days, np.inf)
-        better = dd < adt
-        adt = np.where(better, dd, adt)
-        cnsr = np.where(better, c, cnsr)
-        cmp = np.where(better, -1 if ce is None else ce, cmp)
-        desc[better] = d
-        src[better] = a[s].to_numpy()[better] if s in a else None
-        isevent = np.where(better, c == 0, isevent)
-    none = ~np.isfinite(adt)
-    cd, cc, cdesc, csrc = censor
-    cdays = np.where(np.isfinite(cd), cd, origin)
-    after_cut = cdays > cut
-    adt = np.where(none, np.where(after_cut, cut, cdays), adt)
-    cnsr = np.where(none, np.where(after_cut, 6, cc), cnsr)
-    cmp = np.where(none, 0, cmp)
-    desc[none] = np.where(after_cut[none], "DATA CUT-OFF", cdesc)
-    csrc_vals = a[csrc].to_numpy()
-    src[none] = np.where(after_cut[none], None, csrc_vals[none])
-    before = adt < origin
-    adt = np.where(before, origin, adt)
-    zero = (adt == origin) & ~np.isin(cnsr, [0, 5, 8])
-    cnsr = np.where(zero | before, 7, cnsr)
-    desc[zero | before] = "ORIGIN"
-    src[before] = a[origin_src].to_numpy()[before]
-    evd = _pick(cnsr == 0, desc)
-    cnd = _pick(cnsr != 0, desc)
-    aval = adt - origin
-    sel = np.flatnonzero(keep)
-    srcs = [s if isinstance(s, tuple) else (None, None, None, None) for s in src[sel]]
-    osrc = a[origin_src].to_numpy()[sel]
-    return pd.DataFrame({
-        "STUDYID": a["STUDYID"].to_numpy()[sel], "USUBJID": a["USUBJID"].to_numpy()[sel],
-        "LINEID": a["LINEID"].to_numpy()[sel], "PARAMCD": code, "PARAM": _PARAMS[code],
-        "ORIGIN": {"_t0_src": "t0", "_resp_src": "response"}[origin_src],
-        "STARTDT": [_ts(x) for x in origin[sel]],
-        "STSRCID": [s[2] if isinstance(s, tuple) else None for s in osrc],
-        "ADT": [_ts(x) for x in adt[sel]], "AVAL": aval[sel].astype(np.int64),
-        "AVALU": "DAYS", "AVALM": aval[sel] / DAYS_PER_MONTH, "CNSR": cnsr[sel],
-        "CMPEVT": pd.array(np.where(cmp[sel] >= 0, cmp[sel], 0), dtype="Int64")
-        if competing else pd.array([pd.NA] * len(sel), dtype="Int64"),
-        "EVNTDESC": evd[sel], "CNSDTDSC": cnd[sel], "DTIMPFL": None,
-        "SRCDOM": [s[0] for s in srcs], "SRCVAR": [s[1] for s in srcs],
-        "SRCID": [s[2] for s in srcs], "SRCROW": pd.array([s[3] for s in srcs], dtype="Int64"),
-    })
-
-
-def _pick(mask: npt.NDArray[np.bool_], values: npt.NDArray[Any]) -> npt.NDArray[np.object_]:
-    out = np.full(len(values), None, dtype=object)
-    out[mask] = values[mask]
-    return out
-
-
-def _fu(a: pd.DataFrame, saf: npt.NDArray[np.bool_], t0: npt.NDArray[np.float64],
-        lc: npt.NDArray[np.float64], dth: npt.NDArray[np.float64], cut: float) -> pd.DataFrame:
-    """FU (reverse KM): alive at last contact is the event (CNSR 0); death censors (CNSR 8)."""
-    n = len(a)
-    dead = np.isfinite(dth)
-    alive_at_cut = np.where(dead, dth > cut, lc > cut)
-    adt = np.where(alive_at_cut, cut, np.where(dead, dth, lc))
-    cnsr = np.where(alive_at_cut | ~dead, 0, 8)
-    src = np.where(dead & ~alive_at_cut, a["_dth_src"].to_numpy(), a["_lc_src"].to_numpy())
-    src[alive_at_cut] = None
-    keep = saf & (t0 <= cut)
-    sel = np.flatnonzero(keep)
-    srcs = [s if isinstance(s, tuple) else (None, None, None, None) for s in src[sel]]
-    desc_e = _pick(cnsr == 0, np.full(n, "ALIVE AT LAST CONTACT", dtype=object))
-    desc_c = _pick(cnsr == 8, np.full(n, "DEATH", dtype=object))
-    del n
-    return pd.DataFrame({
-        "STUDYID": a["STUDYID"].to_numpy()[sel], "USUBJID": a["USUBJID"].to_numpy()[sel],
-        "LINEID": a["LINEID"].to_numpy()[sel], "PARAMCD": "FU", "PARAM": _PARAMS["FU"],
-        "ORIGIN": "t0", "STARTDT": [_ts(x) for x in t0[sel]],
-        "STSRCID": [s[2] for s in a["_t0_src"].to_numpy()[sel]],
-        "ADT": [_ts(x) for x in adt[sel]], "AVAL": (adt - t0)[sel].astype(np.int64),
-        "AVALU": "DAYS", "AVALM": (adt - t0)[sel] / DAYS_PER_MONTH, "CNSR": cnsr[sel],
-        "CMPEVT": pd.array([pd.NA] * len(sel), dtype="Int64"), "EVNTDESC": desc_e[sel],
-        "CNSDTDSC": desc_c[sel], "DTIMPFL": None,
-        "SRCDOM": [s[0] for s in srcs], "SRCVAR": [s[1] for s in srcs],
-        "SRCID": [s[2] for s in srcs], "SRCROW": pd.array([s[3] for s in srcs], dtype="Int64"),
-    })
 
 
 del dataclasses
