@@ -39,7 +39,8 @@ class Cohort:
     Codes are stored as string codes, measurements in canonical units (§0), MRD as a fraction.
     """
 
-    __slots__ = ("_adsl", "_data", "_metadata", "_notices", "_tables", "_tox", "_warnings")
+    __slots__ = ("_adsl", "_adtte", "_data", "_metadata", "_notices", "_responses", "_tables",
+                 "_tox", "_warnings")
 
     def __init__(self, data: ValidatedData) -> None:
         self._data = data
@@ -49,6 +50,8 @@ class Cohort:
         # derived by the forked rules process of a large cohort (``validate_tables``), or later
         self._tox: pd.DataFrame | None = data.analysis[0] if data.analysis else None
         self._adsl: pd.DataFrame | None = data.analysis[1] if data.analysis else None
+        self._responses: pd.DataFrame | None = None
+        self._adtte: pd.DataFrame | None = None
         self._notices: tuple[CohortIssue, ...] | None = None
 
     # ---- contents ------------------------------------------------------------------------------
@@ -79,8 +82,16 @@ class Cohort:
     # ---- derived (§5) ---------------------------------------------------------------------------
     def _adsl_full(self) -> pd.DataFrame:
         if self._adsl is None:
-            self._adsl = _ep.adsl(self._tables, self._metadata, tox=self._tox_full())
+            self._derive()
+        assert self._adsl is not None
         return self._adsl
+
+    def _derive(self) -> None:
+        """ADSL and the per-assessment responses come from one derivation; both are kept."""
+        adsl, responses = _ep.derive(self._tables, self._metadata, tox=self._tox_full())
+        if self._adsl is None:
+            self._adsl = adsl
+        self._responses = responses
 
     def _tox_full(self) -> pd.DataFrame:
         if self._tox is None:
@@ -101,7 +112,9 @@ class Cohort:
     def endpoints(self) -> pd.DataFrame:
         """ADTTE-like table (§5.3): one row per patient-line × parameter, with CNSR and
         provenance (SRCDOM, SRCVAR, SRCID, SRCROW)."""
-        return _ep.adtte(self._adsl_full(), self._metadata)
+        if self._adtte is None:
+            self._adtte = _ep.adtte(self._adsl_full(), self._metadata)
+        return self._adtte.copy()
 
     def notices(self) -> tuple[CohortIssue, ...]:
         """Derivation notices R-DER-001…012 (§3.5, severity W) as §3.6 records: responses not
@@ -117,7 +130,10 @@ class Cohort:
 
     def responses(self) -> pd.DataFrame:
         """Derived response of every assessment after t0 of each index line (CR §3.4)."""
-        return _ep.response_table(self._tables, self._metadata)
+        if self._responses is None:
+            self._derive()
+        assert self._responses is not None
+        return self._responses.copy()
 
     # ---- export ----------------------------------------------------------------------------------
     def text_tables(self) -> dict[str, pd.DataFrame]:

@@ -26,8 +26,8 @@ from rrball.clinical import (
 )
 from rrball.cohort import toxicity as _tx
 
-__all__ = ["DAYS_PER_MONTH", "DRUG_GROUPS", "RESPONDERS", "adsl", "adtte", "response_table",
-           "toxicity"]
+__all__ = ["DAYS_PER_MONTH", "DRUG_GROUPS", "RESPONDERS", "adsl", "adtte", "derive",
+           "response_table", "toxicity"]
 
 DAYS_PER_MONTH = 30.4375
 _CRF = ("CR", "CRh", "CRp", "CRi")
@@ -125,6 +125,12 @@ def _days(s: pd.Series) -> npt.NDArray[np.float64]:
 def response_table(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.DataFrame:
     """One row per index line × assessment after t0: derived status in date order (CR §3.4)."""
     return _derive_all(t, meta)[1]
+
+
+def derive(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
+           tox: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(ADSL, response table) of one derivation (``adsl`` and ``response_table`` together)."""
+    return _derive_all(t, meta, tox)
 
 
 def adsl(t: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
