@@ -228,26 +228,30 @@ def _toxicity(out: _Out, tox: pd.DataFrame) -> None:
 
 def _relapse_sources(out: _Out, adsl: pd.DataFrame, resp: pd.DataFrame,
                      t: Mapping[str, pd.DataFrame]) -> None:
-    """R-DER-009: reported and assessment-derived relapse more than 14 days apart."""
+    """R-DER-009: reported and assessment-derived relapse more than 14 days apart (the first
+    of each after the line's response date; one pass per table, no per-line filtering)."""
     fu = t.get("follow_up")
     if fu is None or resp.empty:
         return
-    rel = fu[fu["event_type"] == "relapse"]
+    lines = adsl.loc[adsl["RESPDT"].notna(), ["SUBJID", "LINEID", "RESPDT"]]
+    rel = fu.loc[fu["event_type"] == "relapse", ["patient_id", "event_id", "event_date"]]
+    rep = lines.merge(rel, left_on="SUBJID", right_on="patient_id")
+    rep = rep[rep["event_date"] > rep["RESPDT"]].sort_values(["LINEID", "event_date"])
+    rep = rep.drop_duplicates("LINEID")
+    der = resp.loc[resp["LEVEL"].isin(_RELAPSE_LEVELS), ["LINEID", "ADT"]]
+    der = der.merge(lines[["LINEID", "RESPDT"]], on="LINEID")
+    der = der[der["ADT"] > der["RESPDT"]].sort_values(["LINEID", "ADT"])
+    both = rep.merge(der.drop_duplicates("LINEID")[["LINEID", "ADT"]], on="LINEID")
+    if both.empty:
+        return
+    gap = (pd.to_datetime(both["event_date"]) - pd.to_datetime(both["ADT"])).dt.days.abs()
     rows = _rows(fu, "event_id")
-    derived = resp[resp["LEVEL"].isin(_RELAPSE_LEVELS)]
-    for r in adsl[adsl["RESPDT"].notna()].itertuples(index=False):
-        mine = rel[(rel["patient_id"] == r.SUBJID) & (rel["event_date"] > r.RESPDT)]
-        dmine = derived[(derived["LINEID"] == r.LINEID) & (derived["ADT"] > r.RESPDT)]
-        if mine.empty or dmine.empty:
-            continue
-        rep = mine.sort_values("event_date").iloc[0]
-        der = dmine.sort_values("ADT").iloc[0]
-        gap = abs((pd.Timestamp(rep["event_date"]) - pd.Timestamp(der["ADT"])).days)
-        if gap > 14:
-            out.add("R-DER-009", "follow_up", rows.get(str(rep["event_id"])), "event_date",
-                    rep["event_date"],
+    for r, days in zip(both.itertuples(index=False), gap, strict=True):
+        if days > 14:
+            out.add("R-DER-009", "follow_up", rows.get(str(r.event_id)), "event_date",
+                    r.event_date,
                     f"reported relapse and the relapse derived from assessments "
-                    f"({_text(der['ADT'])}) of line {r.LINEID} are {gap} days apart; the "
+                    f"({_text(r.ADT)}) of line {r.LINEID} are {int(days)} days apart; the "
                     "earlier is used")
 
 
