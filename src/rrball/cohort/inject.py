@@ -245,24 +245,15 @@ def _ongoing_but_dead() -> tuple[_Pred, Injector]:
     return (lambda t, pid: t.dead(pid)), inj
 
 
-def _line_end_before_start() -> tuple[_Pred, Injector]:
+def _date_before(table: str, column: str, reference: str, days: int,
+                 rule: str) -> tuple[_Pred, Injector]:
+    """Set ``column`` ``days`` days after the same row's ``reference`` date (negative: before)."""
     def inj(t: _Tables, pid: str) -> list[ExpectedError]:
-        i = _first(t, "treatment_lines", pid)
-        start = t.get("treatment_lines", i, "line_start_date")
-        row = t.set("treatment_lines", i, "line_end_date", _date(start, -10))
-        return [ExpectedError("treatment_lines", row, "line_end_date", "R-DATE-007", pid)]
+        i = _first(t, table, pid)
+        row = t.set(table, i, column, _date(t.get(table, i, reference), days))
+        return [ExpectedError(table, row, column, rule, pid)]
 
-    return _any, inj
-
-
-def _engraftment_before_hsct() -> tuple[_Pred, Injector]:
-    def inj(t: _Tables, pid: str) -> list[ExpectedError]:
-        i = _first(t, "transplants", pid)
-        day0 = t.get("transplants", i, "hsct_date")
-        row = t.set("transplants", i, "engraftment_date", _date(day0, -1))
-        return [ExpectedError("transplants", row, "engraftment_date", "R-DATE-018", pid)]
-
-    return (lambda t, pid: t.has("transplants", pid)), inj
+    return (lambda t, pid: t.has(table, pid)), inj
 
 
 def _second_last_contact() -> tuple[_Pred, Injector]:
@@ -405,10 +396,12 @@ INJECTORS: tuple[tuple[str, _Pred, Injector], ...] = tuple(
         ("R-ASM-007", _mrd_cell("mrd_detected", "", "R-ASM-007")),
         ("R-ASM-009", _mrd_cell("mrd_lod", "0.5", "R-ASM-009", also=("R-XF-015",))),
         ("R-HCT-002", _cell("transplants", "hsct_number", "9", "R-HCT-002")),
-        ("R-DATE-007", _line_end_before_start()),
+        ("R-DATE-007", _date_before("treatment_lines", "line_end_date", "line_start_date", -10,
+                                    "R-DATE-007")),
         ("R-DATE-012", _assessment_after_death()),
         ("R-DATE-014", _last_contact_not_death()),
-        ("R-DATE-018", _engraftment_before_hsct()),
+        ("R-DATE-018", _date_before("transplants", "engraftment_date", "hsct_date", -1,
+                                    "R-DATE-018")),
         # a duplicated patients row also doubles the patient's lines in cross-table joins
         ("R-KEY-001", _dup("patients", "patient_id", "R-KEY-001",
                            also=("R-DATE-006", "R-XF-009", "R-KEY-009"))),
