@@ -300,8 +300,6 @@ def _is_identifier(name: str, dfield: _Field | None) -> bool:
     return dfield is not None and dfield.identifier and name != "pt_birth_date"
 
 
-_list_of = rc.list_of  # the code list of a column (shared with the dictionary writer)
-
 
 # ---- parsing the export --------------------------------------------------------------------------
 @dataclass(slots=True)
@@ -409,7 +407,7 @@ class _Parser:
                 continue
             spec = TABLES[target[0]].columns[target[1]]
             if sep:
-                lst = _list_of(spec) if spec.kind == "set" else None
+                lst = rc.list_of(spec) if spec.kind == "set" else None
                 if lst is None or code not in CODE_LISTS[lst]:
                     why = (f"code {code!r} is not in list {lst}" if lst else
                            f"{base} is not a checkbox (set) field")
@@ -476,7 +474,7 @@ class _Parser:
                 out[c] = ";".join(codes) if codes else None
                 continue
             v = self.cell(r, self.col[f])
-            lst = _list_of(spec)
+            lst = rc.list_of(spec)
             if v and lst is not None and v not in CODE_LISTS[lst] \
                     and v.lower() in self._labels(f, lst):
                 self.add(table=form, row=line, column=f, value=_clip(v),
